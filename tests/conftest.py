@@ -1,0 +1,91 @@
+"""Shared test fixtures: tiny models built in-process, and the path of the shared data sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+FIXTURES = REPO / "tests" / "fixtures"
+
+# ChatML, as SmolLM2-Instruct uses (without its default system prompt, to keep sequences short).
+CHATML = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+_CORPUS = [
+    "Give three tips for staying healthy. Eat a balanced diet, exercise regularly and sleep well.",
+    "Write a Python function that adds two numbers.\n\ndef add(a, b):\n    return a + b",
+    "What is the capital of France? The capital of France is Paris.",
+    "Translate 'good morning' into Spanish. Buenos días.",
+    "Summarize the article in one sentence. The article argues that data quality matters.",
+    "Classify the sentiment: I loved this film! Positive.",
+    "user assistant system Yes No question response dialogue history coherent natural",
+] * 20
+
+
+def shared_data_or_skip() -> Path:
+    """Return ``../shared/data`` or skip the test with the reason it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"integration data not found at {SHARED_DATA} (present in the project's CI)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer():
+    """A 512-token byte-level BPE tokenizer trained in-process, with a ChatML chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<pad>"]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=512,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(_CORPUS, trainer=trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        unk_token="<|endoftext|>",
+        pad_token="<pad>",
+    )
+    fast.chat_template = CHATML
+    return fast
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory, tiny_tokenizer) -> Path:
+    """A folder holding a tiny randomly initialised LlamaForCausalLM and its tokenizer."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tiny_tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=tiny_tokenizer.bos_token_id,
+        eos_token_id=tiny_tokenizer.eos_token_id,
+        pad_token_id=tiny_tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
+    model = LlamaForCausalLM(cfg)
+    out = tmp_path_factory.mktemp("tiny_llama")
+    model.save_pretrained(out)
+    tiny_tokenizer.save_pretrained(out)
+    return out
