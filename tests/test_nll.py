@@ -1,0 +1,62 @@
+"""Batched, head-sliced NLL equals a plain unbatched full-logits computation."""
+
+import math
+
+import pytest
+
+from instructmine.models import load_causal_lm
+from instructmine.nll import conversation_nll
+from instructmine.prompting import IGNORE_INDEX, encode
+
+CONVS = [
+    [
+        {"role": "user", "content": "What is the capital of France?"},
+        {"role": "assistant", "content": "Paris."},
+    ],
+    [
+        {"role": "user", "content": "Write a function."},
+        {"role": "assistant", "content": "def add(a, b):\n    return a + b"},
+    ],
+    [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "Tips?"},
+        {"role": "assistant", "content": "Eat a balanced diet, exercise regularly and sleep well."},
+    ],
+]
+
+
+def _reference(model, tokenizer, conv, last_only):
+    import torch
+    import torch.nn.functional as F
+
+    enc = encode(tokenizer, conv, train_on="last_assistant" if last_only else "all_assistant")
+    ids = torch.tensor([enc.input_ids])
+    labels = torch.tensor(enc.labels[1:])
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[0, :-1]
+    keep = labels != IGNORE_INDEX
+    return float(F.cross_entropy(logits[keep], labels[keep], reduction="sum")), int(keep.sum())
+
+
+@pytest.mark.parametrize("last_only", [True, False])
+def test_batched_equals_unbatched(tiny_llama_dir, last_only):
+    model, tok = load_causal_lm(tiny_llama_dir)
+    got = conversation_nll(model, tok, CONVS, batch_size=2, last_turn_only=last_only)
+    for conv, res in zip(CONVS, got, strict=True):
+        ref_sum, ref_n = _reference(model, tok, conv, last_only)
+        assert res.n_tokens == ref_n > 0
+        assert math.isclose(res.sum_nll, ref_sum, rel_tol=1e-4)
+
+
+def test_left_truncation_keeps_response(tiny_llama_dir):
+    model, tok = load_causal_lm(tiny_llama_dir)
+    long_prompt = [
+        {"role": "user", "content": "word " * 300},
+        {"role": "assistant", "content": "Short answer."},
+    ]
+    full = conversation_nll(model, tok, [long_prompt], max_length=None)[0]
+    cut = conversation_nll(model, tok, [long_prompt], max_length=64)[0]
+    assert cut.n_tokens == full.n_tokens
+    assert math.isfinite(cut.mean)
