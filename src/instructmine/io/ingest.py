@@ -1,0 +1,279 @@
+"""Ingest: sources (files, folders, datasets folders, hub ids) -> one canonical pool Parquet.
+
+Records stream through in batches; nothing is held whole. Each record is adapted to canonical
+messages, validated, tagged with its source and category, and given a stable id. Bad records
+go to ``POOL.rejects.jsonl`` with file, line/index and reason (or stop the run with
+``strict``); ``POOL.ingest.json`` holds the summary (read = kept + rejected per file).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from instructmine.io import formats
+from instructmine.io.errors import IngestError, Location, RecordError, Reject, excerpt
+from instructmine.io.hub import hub_items, is_saved_dataset, saved_dataset_parts
+from instructmine.io.ids import OccurrenceCounter
+from instructmine.io.pool import BatchBuilder, PoolWriter
+from instructmine.io.readers import Item, StreamBroken, is_data_file, iter_file
+from instructmine.io.summary import IngestSummary, PartSummary
+
+TAG_FIELDS = ("source", "category")
+_HUB_ID = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
+_SUFFIXES = (".gz", ".json", ".jsonl", ".ndjson", ".parquet", ".csv", ".tsv")
+
+
+class SourceSpec(BaseModel):
+    """One input: a path (file or folder) or a hub dataset id, with optional per-source tags."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    name: str | None = None  # source tag; default: a ``source`` field in the record, else
+    # the file stem / folder name / hub id
+    category: str | None = None  # used when the record has no ``category`` (or always, forced)
+    format: str | None = None  # default: detected per file from its first record
+
+    @field_validator("format")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        return None if v is None else formats.canonical_format(v)
+
+
+class IngestOptions(BaseModel):
+    """Settings shared by all sources of one ingest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str | None = None
+    strict: bool = False
+    category: str | None = None
+    force_category: bool = False  # the given category wins over the record's own
+    keep_extra: bool = False  # keep unmapped fields as JSON in ``meta``
+    max_record_mb: float = 16.0
+    batch_size: int = 10_000
+    references: Path | None = None  # FastChat reference answers for MT-Bench questions
+    split: str | None = None  # split of hub datasets / DatasetDict folders
+    config: str | None = None  # hub dataset configuration name
+
+    @field_validator("format")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        return None if v is None else formats.canonical_format(v)
+
+
+def source_name(path: str) -> str:
+    """Default source tag: the file name without data/compression suffixes, or the folder
+    name, or the hub id."""
+    p = Path(path.removeprefix("hf://"))
+    if not p.exists():
+        return path.removeprefix("hf://")
+    name = p.name
+    while name.lower().endswith(_SUFFIXES):
+        name = name[: name.rfind(".")]
+    return name or p.name
+
+
+def _parts(spec: SourceSpec, opts: IngestOptions, skipped: list[str]):
+    """Yield ``(label, items factory)`` for every file / split / stream of one source."""
+    p = Path(spec.path)
+    if p.is_file():
+        yield str(p), lambda: iter_file(p, int(opts.max_record_mb * 1e6))
+    elif p.is_dir():
+        if is_saved_dataset(p):
+            for label, items in saved_dataset_parts(p, opts.split):
+                yield label, lambda items=items: items
+            return
+        files = sorted(f for f in p.rglob("*") if f.is_file())
+        data = [f for f in files if is_data_file(f)]
+        skipped.extend(str(f) for f in files if not is_data_file(f))
+        if not data:
+            raise IngestError(
+                f"{p}: folder has no data files (.json, .jsonl, .parquet, .csv, optionally .gz)"
+            )
+        for f in data:
+            yield str(f), lambda f=f: iter_file(f, int(opts.max_record_mb * 1e6))
+    elif p.suffix.lower() in _SUFFIXES or not _HUB_ID.match(spec.path):
+        raise IngestError(f"{spec.path}: no such file or folder")
+    else:
+        repo = spec.path.removeprefix("hf://")
+        yield f"hf://{repo}", lambda: hub_items(repo, opts.split, opts.config)
+
+
+def _peek_format(items: Iterator[Item], label: str) -> tuple[str, Iterator[Item]]:
+    head: list[Item] = []
+    for item in items:
+        head.append(item)
+        if isinstance(item[1], dict):
+            fmt = formats.detect(item[1])
+            if fmt is None and {"question_id", "choices"} <= item[1].keys():
+                raise IngestError(
+                    f"{label}: a FastChat answer file (answers without their questions); "
+                    "pass it as --references to join its answers to MT-Bench questions"
+                )
+            if fmt is None:
+                raise IngestError(
+                    f"{item[0]}: cannot detect the record format from its keys "
+                    f"{sorted(item[1])[:12]}; pass --format with one of {', '.join(formats.FORMATS)}"  # noqa: E501
+                )
+            return fmt, itertools.chain(head, items)
+        if len(head) >= 100 or isinstance(item[1], StreamBroken):
+            break
+    if not head:
+        raise IngestError(f"{label}: no records")
+    return "unknown", itertools.chain(head, items)
+
+
+class _Run:
+    """State of one ingest: writer, rejects file, id counter, summary."""
+
+    def __init__(self, out: Path, opts: IngestOptions, progress: Callable[[int], None] | None):
+        self.opts = opts
+        self.out = Path(out)
+        self.rejects_path = self.out.with_name(self.out.stem + ".rejects.jsonl")
+        self.summary = IngestSummary(out=str(self.out), rejects=str(self.rejects_path))
+        self.writer = PoolWriter(self.out)
+        self.rejects = open(self.rejects_path, "wb")  # noqa: SIM115
+        self.counter = OccurrenceCounter()
+        self.builder = BatchBuilder()
+        self.progress = progress
+        self.max_chars = int(opts.max_record_mb * 1e6)
+        self.references = formats.load_references(opts.references) if opts.references else None
+
+    def reject(self, part: PartSummary, loc: Location, reason: str, raw: Any = None) -> None:
+        r = Reject(part.source, loc, reason, None if raw is None else excerpt(raw))
+        if self.opts.strict:
+            raise IngestError(r.message() + " (--strict: stopped at the first bad record)")
+        self.rejects.write(orjson.dumps(r.to_dict()) + b"\n")
+
+    def flush(self) -> None:
+        if len(self.builder):
+            self.writer.write(self.builder.flush(self.counter))
+
+    def run_part(self, spec: SourceSpec, part: PartSummary, items: Iterator[Item]) -> None:
+        fmt = spec.format or self.opts.format
+        if fmt is None:
+            fmt, items = _peek_format(items, part.path)
+        part.format = fmt
+        adapt = formats.make_adapter(fmt, self.references) if fmt != "unknown" else None
+        extra_skip = set(formats.FIELDS.get(fmt, ())) | set(TAG_FIELDS)
+        category = spec.category or self.opts.category
+        force = self.opts.force_category and category is not None
+        for loc, raw in items:
+            part.read += 1
+            if isinstance(raw, RecordError):
+                part.rejected += 1
+                if isinstance(raw, StreamBroken):
+                    part.error = f"{loc}: {raw}"
+                self.reject(part, loc, str(raw))
+                continue
+            try:
+                if not isinstance(raw, dict):
+                    raise RecordError(f"a record must be a JSON object, got {type(raw).__name__}")
+                if adapt is None:
+                    raise RecordError("format unknown (no object record to detect it from)")
+                convs = adapt(raw)
+                for conv in convs:
+                    formats.validate(conv, self.max_chars)
+            except RecordError as e:
+                part.rejected += 1
+                self.reject(part, loc, str(e), raw)
+                continue
+            src = spec.name or _tag(raw, "source") or part.source
+            cat = category if force else (_tag(raw, "category") or category)
+            meta = None
+            if self.opts.keep_extra:
+                extra = {k: v for k, v in raw.items() if k not in extra_skip}
+                meta = orjson.dumps(extra, default=str).decode() if extra else None
+            for conv in convs:
+                self.builder.add(src, cat, conv, meta)
+            part.kept += 1
+            part.rows += len(convs)
+            if len(self.builder) >= self.opts.batch_size or self.builder.chars > 256_000_000:
+                self.flush()
+                if self.progress:
+                    self.progress(self.summary.read)
+
+    def finish(self) -> None:
+        self.flush()
+        self.writer.close()
+        self.rejects.close()
+        info = self.out.with_name(self.out.stem + ".ingest.json")
+        info.write_bytes(orjson.dumps(self.summary.to_dict(), option=orjson.OPT_INDENT_2))
+
+    def abort(self) -> None:
+        self.writer.abort()
+        self.rejects.close()
+        self.rejects_path.unlink(missing_ok=True)
+
+
+def _tag(raw: dict, key: str) -> str | None:
+    v = raw.get(key)
+    return v if isinstance(v, str) and v.strip() else None
+
+
+def as_spec(src: str | Path | SourceSpec) -> SourceSpec:
+    """Accept a path, a hub id or a :class:`SourceSpec`."""
+    return src if isinstance(src, SourceSpec) else SourceSpec(path=str(src))
+
+
+def ingest(
+    sources: Sequence[str | Path | SourceSpec],
+    out: Path | str,
+    options: IngestOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+    **kwargs: Any,
+) -> IngestSummary:
+    """Read every source into one canonical pool Parquet at ``out`` and return the summary.
+
+    ``kwargs`` are :class:`IngestOptions` fields (when ``options`` is not given). With
+    ``strict`` the first bad record or unreadable file raises :class:`IngestError` and no pool
+    is written; otherwise bad records go to ``POOL.rejects.jsonl`` and unreadable files are
+    listed as file errors in the summary. ``progress`` is called with the running read count.
+    """
+    opts = options or IngestOptions(**kwargs)
+    specs = [as_spec(s) for s in sources]
+    if not specs:
+        raise IngestError("no sources given")
+    run = _Run(Path(out), opts, progress)
+    try:
+        for spec in specs:
+            default_name = spec.name or source_name(spec.path)
+            try:
+                parts = list(_parts(spec, opts, run.summary.skipped))
+            except IngestError as e:
+                _file_error(run, PartSummary(default_name, spec.path), e)
+                continue
+            for label, items in parts:
+                part = PartSummary(source=default_name, path=label)
+                run.summary.parts.append(part)
+                try:
+                    run.run_part(spec, part, items())
+                except IngestError as e:
+                    if opts.strict:
+                        raise
+                    _file_error(run, part, e, append=False)
+        if opts.strict and run.summary.file_errors:
+            raise IngestError(run.summary.file_errors[0].error or "file error")
+    except BaseException:
+        run.abort()
+        raise
+    run.finish()
+    return run.summary
+
+
+def _file_error(run: _Run, part: PartSummary, err: IngestError, append: bool = True) -> None:
+    if run.opts.strict:
+        raise err
+    part.error = str(err)
+    if append:
+        run.summary.parts.append(part)
+    r = Reject(part.source, Location(part.path), str(err))
+    run.rejects.write(orjson.dumps(r.to_dict()) + b"\n")

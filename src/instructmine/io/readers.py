@@ -1,0 +1,239 @@
+"""Stream raw records out of files: JSON arrays, JSONL, Parquet and CSV, plain or gzipped.
+
+Formats are sniffed from the bytes (gzip and Parquet magic numbers, then the first non-blank
+character: ``[`` is a JSON array, ``{`` is JSONL), not trusted from the file name; CSV/TSV are
+recognised by extension. Every reader yields ``(Location, value)`` pairs, where ``value`` is the
+parsed record or a :class:`RecordError` saying why that record is bad, so the caller decides
+whether to stop (``--strict``) or to reject and go on. Memory stays bounded: JSONL is read line
+by line (a line above the size limit is skipped in 1 MB chunks, never held whole), JSON arrays
+go through ``ijson``'s incremental C parser, Parquet through ``iter_batches``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from instructmine.io.errors import IngestError, Location, RecordError
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+BOM = b"\xef\xbb\xbf"
+DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv", ".tsv")
+_STREAM_ERRORS = (OSError, EOFError, zlib.error)
+
+Item = tuple[Location, Any]
+
+
+class StreamBroken(RecordError):
+    """The file cannot be read past this point (JSON array syntax error, broken gzip stream)."""
+
+
+def is_data_file(path: Path) -> bool:
+    """True for names a reader handles: ``.json``, ``.jsonl``, ``.ndjson``, ``.parquet``,
+    ``.csv``, ``.tsv``, optionally followed by ``.gz``."""
+    name = path.name.lower()
+    name = name[:-3] if name.endswith(".gz") else name
+    return name.endswith(DATA_SUFFIXES)
+
+
+def _open(path: Path, compressed: bool) -> BinaryIO:
+    return gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
+
+
+def sniff(path: Path) -> tuple[str, bool]:
+    """Return ``(kind, gzipped)`` with kind one of ``json``, ``jsonl``, ``parquet``, ``csv``.
+
+    Raises :class:`IngestError` for a missing, empty, binary or unrecognised file.
+    """
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if not magic:
+        raise IngestError(f"{path}: the file is empty (0 bytes): no records to read")
+    if magic == PARQUET_MAGIC:
+        return "parquet", False
+    compressed = magic[:2] == GZIP_MAGIC
+    try:
+        with _open(path, compressed) as f:
+            head = f.read(8192)
+    except _STREAM_ERRORS as e:
+        raise IngestError(f"{path}: cannot decompress the gzip stream ({e})") from e
+    stripped = head.removeprefix(BOM).lstrip()
+    name = path.name.lower().removesuffix(".gz")
+    if not stripped:
+        what = "empty after decompression" if compressed else "blank (only whitespace)"
+        raise IngestError(f"{path}: the file is {what}: no records to read")
+    if stripped[:1] == b"[":
+        return "json", compressed
+    if stripped[:1] == b"{":
+        return "jsonl", compressed
+    if name.endswith((".csv", ".tsv")):
+        return "csv", compressed
+    if b"\x00" in head or _mostly_binary(head):
+        raise IngestError(
+            f"{path}: looks like binary data, not a JSON/JSONL/CSV/Parquet file "
+            f"(first bytes {head[:16]!r}); check the path, or decompress it if it is an "
+            "archive other than gzip"
+        )
+    raise IngestError(
+        f"{path}: not a JSON array or JSONL file (it starts with {stripped[:40]!r}); "
+        "expected '[' (JSON array) or '{' (one JSON object per line)"
+    )
+
+
+def _mostly_binary(head: bytes) -> bool:
+    text = head.decode("utf-8", errors="replace")
+    bad = sum(1 for c in text if c == "\ufffd" or (ord(c) < 32 and c not in "\t\n\r\f"))
+    return bad > max(8, len(text) // 10)
+
+
+def iter_file(path: Path, max_record_bytes: int, batch_rows: int = 4096) -> Iterator[Item]:
+    """Yield ``(Location, record or RecordError)`` for every record of one file."""
+    kind, compressed = sniff(path)
+    if kind == "jsonl":
+        return _iter_jsonl(path, compressed, max_record_bytes)
+    if kind == "json":
+        return _iter_json_array(path, compressed)
+    if kind == "csv":
+        return _iter_csv(path, compressed, max_record_bytes)
+    return _iter_parquet(path, batch_rows)
+
+
+def _parse_error(line: bytes, err: Exception, last: bool) -> RecordError:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as u:
+        return RecordError(
+            f"not valid UTF-8 (byte 0x{line[u.start]:02x} at column {u.start + 1}); "
+            "re-encode the file as UTF-8"
+        )
+    reason = f"invalid JSON: {err}"
+    if last:
+        reason += " (the last line has no newline: the file looks truncated)"
+    return RecordError(reason)
+
+
+def _iter_jsonl(path: Path, compressed: bool, max_bytes: int) -> Iterator[Item]:
+    name = str(path)
+    lineno = 0
+    with _open(path, compressed) as f:
+        try:
+            while True:
+                line = f.readline(max_bytes + 1)
+                if not line:
+                    return
+                lineno += 1
+                if lineno == 1:
+                    line = line.removeprefix(BOM)
+                loc = Location(name, line=lineno)
+                if len(line) > max_bytes and not line.endswith(b"\n"):
+                    size = len(line)
+                    while True:  # skip the rest of the oversized line without holding it
+                        chunk = f.readline(1 << 20)
+                        size += len(chunk)
+                        if not chunk or chunk.endswith(b"\n"):
+                            break
+                    yield loc, RecordError(_too_big(size, max_bytes))
+                    continue
+                try:
+                    yield loc, orjson.loads(line)
+                except orjson.JSONDecodeError as e:
+                    if not line.strip():
+                        continue  # blank lines separate nothing; they are not records
+                    yield loc, _parse_error(line, e, last=not line.endswith(b"\n"))
+        except _STREAM_ERRORS as e:
+            yield Location(name, line=lineno + 1), StreamBroken(f"cannot read on: {e}")
+
+
+def _too_big(size: int, max_bytes: int) -> str:
+    return (
+        f"record is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:g} MB limit "
+        "(raise --max-record-mb to accept it)"
+    )
+
+
+def _iter_json_array(path: Path, compressed: bool) -> Iterator[Item]:
+    import ijson
+
+    name = str(path)
+    count = 0
+    with _open(path, compressed) as f:
+        try:
+            for value in ijson.items(f, "item", use_float=True):
+                yield Location(name, index=count), value
+                count += 1
+        except ijson.JSONError as e:
+            msg = e.args[0] if e.args else ""
+            if isinstance(msg, bytes):
+                msg = msg.decode("utf-8", "replace")
+            detail = (str(msg).strip().splitlines() or [type(e).__name__])[0]
+            yield (
+                Location(name, index=count),
+                StreamBroken(
+                    f"invalid JSON in the array at record {count}: {detail}; the rest of the "
+                    "file cannot be read (a JSON array has no line boundaries to resume at)"
+                ),
+            )
+        except _STREAM_ERRORS as e:
+            yield Location(name, index=count), StreamBroken(f"cannot read on: {e}")
+
+
+def _iter_csv(path: Path, compressed: bool, max_bytes: int) -> Iterator[Item]:
+    name = str(path)
+    csv.field_size_limit(max(max_bytes, 1 << 20))
+    delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    with _open(path, compressed) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.DictReader(text, delimiter=delimiter)
+        index = 0
+        try:
+            for index, row in enumerate(reader):  # noqa: B007
+                loc = Location(name, line=reader.line_num)
+                if None in row:
+                    yield (
+                        loc,
+                        RecordError(
+                            f"row has {len(reader.fieldnames or []) + len(row[None])} fields, "
+                            f"the header has {len(reader.fieldnames or [])}"
+                        ),
+                    )
+                    continue
+                bad = next((k for k, v in row.items() if v is not None and _has_surrogate(v)), None)
+                if bad is not None:
+                    yield loc, RecordError(f"field '{bad}' is not valid UTF-8")
+                    continue
+                yield loc, row
+        except (csv.Error, *_STREAM_ERRORS) as e:
+            yield Location(name, line=reader.line_num), StreamBroken(f"cannot read on: {e}")
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _iter_parquet(path: Path, batch_rows: int) -> Iterator[Item]:
+    import pyarrow.parquet as pq
+
+    name = str(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as e:  # pyarrow raises ArrowInvalid / OSError for corrupt files
+        raise IngestError(f"{path}: not a readable Parquet file ({e})") from e
+    index = 0
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        for row in batch.to_pylist():
+            yield Location(name, index=index), row
+            index += 1

@@ -1,0 +1,41 @@
+"""The bundled demo sample: a few hundred real records of chat, code and NLP-task data, plus
+a small evaluation set (see ``data/sample/README.md`` for sources and licences)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from instructmine.io.ingest import SourceSpec
+
+# file, source name, category (forced: the mixture stages group by these three categories)
+SAMPLE_FILES = (
+    ("alpaca.json", "alpaca", "chat"),
+    ("dolly.json", "dolly", "chat"),
+    ("codealpaca.json", "codealpaca", "code"),
+    ("p3.jsonl", "p3", "nlp"),
+)
+EVAL_FILE = "eval_user_oriented.jsonl"
+
+
+def sample_data_dir() -> Path:
+    """Folder of the bundled sample (installed as package data)."""
+    path = Path(__file__).resolve().parents[1] / "data" / "sample"
+    if not (path / SAMPLE_FILES[0][0]).is_file():
+        raise FileNotFoundError(f"bundled sample missing at {path}: reinstall instructmine")
+    return path
+
+
+def sample_sources() -> list[SourceSpec]:
+    """Training-pool sources of the sample, tagged with source names and categories.
+
+    Ingest them with ``force_category=True`` so Dolly's own task labels (``open_qa``...) do
+    not replace the ``chat`` category.
+    """
+    root = sample_data_dir()
+    return [SourceSpec(path=str(root / f), name=n, category=c) for f, n, c in SAMPLE_FILES]
+
+
+def sample_eval_path() -> Path:
+    """The sample's evaluation set: 40 Self-Instruct user-oriented instructions with
+    expert-written reference outputs (``self_instruct`` format; ingest it as its own pool)."""
+    return sample_data_dir() / EVAL_FILE
