@@ -87,12 +87,7 @@ def print_summary(summary: IngestSummary, console=None) -> None:
         table.add_column(name, justify="right", footer=f"{total:,}")
     cwd = Path.cwd()
     for p in summary.parts:
-        path = Path(p.path)
-        shown = (
-            str(path.relative_to(cwd))
-            if path.is_absolute() and path.is_relative_to(cwd)
-            else p.path
-        )
+        shown = _short(p.path, cwd)
         rej = f"[red]{p.rejected:,}[/]" if p.rejected else "0"
         table.add_row(
             p.source, shown, p.format or "-", f"{p.read:,}", f"{p.kept:,}", rej, f"{p.rows:,}"
@@ -106,3 +101,10 @@ def print_summary(summary: IngestSummary, console=None) -> None:
     console.print(f"pool: {summary.out} ({summary.rows:,} examples)")
     if summary.rejected or summary.file_errors:
         console.print(f"[red]rejects with reasons:[/] {summary.rejects}")
+
+
+def _short(path: str, cwd: Path) -> str:
+    p = Path(path)
+    if p.is_absolute() and p.is_relative_to(cwd):
+        return str(p.relative_to(cwd))
+    return path if len(p.parts) <= 3 else str(Path("…", *p.parts[-2:]))
