@@ -59,10 +59,24 @@ class Reject:
 
 
 def excerpt(raw: bytes | str | object, limit: int = 300) -> str:
-    """A short printable excerpt of a bad record for the rejects file."""
+    """A short printable excerpt of a bad record for the rejects file (never the whole of a
+    huge record: long strings are cut before anything is rendered)."""
     if isinstance(raw, bytes):
         text = raw[: limit * 4].decode("utf-8", errors="backslashreplace")
+    elif isinstance(raw, str):
+        text = raw[: limit + 1]
     else:
-        text = raw if isinstance(raw, str) else repr(raw)
-    text = text[: limit + 1]
+        text = repr(_shrink(raw, limit, depth=0))
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _shrink(value: object, limit: int, depth: int) -> object:
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + "…"
+    if depth > 3:
+        return "…"
+    if isinstance(value, dict):
+        return {k: _shrink(v, limit, depth + 1) for k, v in list(value.items())[:20]}
+    if isinstance(value, list):
+        return [_shrink(v, limit, depth + 1) for v in value[:20]]
+    return value

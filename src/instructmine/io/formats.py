@@ -310,7 +310,7 @@ def validate(conv: Conversation, max_chars: int) -> None:
         raise RecordError("no user turn")
     if size > max_chars:
         raise RecordError(
-            f"record is {size / 1e6:.1f} M characters, above the {max_chars / 1e6:g} M limit "
+            f"record is {size / 1e6:.1f} M characters, above the {max_chars / 1e6:g} MB limit "
             "(raise --max-record-mb to accept it)"
         )
 

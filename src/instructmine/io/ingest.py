@@ -214,6 +214,13 @@ class _Run:
         self.rejects_path.unlink(missing_ok=True)
 
 
+def _display(spec: SourceSpec, label: str) -> str:
+    root = Path(spec.path)
+    if root.is_dir() and Path(label).is_relative_to(root):
+        return str(Path(label).relative_to(root))
+    return Path(label).name if root.is_file() else label
+
+
 def _tag(raw: dict, key: str) -> str | None:
     v = raw.get(key)
     return v if isinstance(v, str) and v.strip() else None
@@ -252,7 +259,7 @@ def ingest(
                 _file_error(run, PartSummary(default_name, spec.path), e)
                 continue
             for label, items in parts:
-                part = PartSummary(source=default_name, path=label)
+                part = PartSummary(source=default_name, path=label, file=_display(spec, label))
                 run.summary.parts.append(part)
                 try:
                     run.run_part(spec, part, items())

@@ -168,7 +168,8 @@ def _iter_json_array(path: Path, compressed: bool) -> Iterator[Item]:
     count = 0
     with _open(path, compressed) as f:
         try:
-            for value in ijson.items(f, "item", use_float=True):
+            # a large buffer: yajl re-copies a string being built once per buffer refill
+            for value in ijson.items(f, "item", use_float=True, buf_size=4 << 20):
                 yield Location(name, index=count), value
                 count += 1
         except ijson.JSONError as e:

@@ -13,6 +13,7 @@ class PartSummary:
     source: str
     path: str
     format: str | None = None
+    file: str = ""  # short name for display: relative to the source folder, or the file name
     read: int = 0
     kept: int = 0
     rejected: int = 0
@@ -87,7 +88,7 @@ def print_summary(summary: IngestSummary, console=None) -> None:
         table.add_column(name, justify="right", footer=f"{total:,}")
     cwd = Path.cwd()
     for p in summary.parts:
-        shown = _short(p.path, cwd)
+        shown = p.file or _short(p.path, cwd)
         rej = f"[red]{p.rejected:,}[/]" if p.rejected else "0"
         table.add_row(
             p.source, shown, p.format or "-", f"{p.read:,}", f"{p.kept:,}", rej, f"{p.rows:,}"
