@@ -54,6 +54,7 @@ class IngestOptions(BaseModel):
 
     format: str | None = None
     strict: bool = False
+    source: str | None = None  # source tag for every input that has no name of its own
     category: str | None = None
     force_category: bool = False  # the given category wins over the record's own
     keep_extra: bool = False  # keep unmapped fields as JSON in ``meta``
@@ -186,7 +187,7 @@ class _Run:
                 part.rejected += 1
                 self.reject(part, loc, str(e), raw)
                 continue
-            src = spec.name or _tag(raw, "source") or part.source
+            src = spec.name or self.opts.source or _tag(raw, "source") or part.source
             cat = category if force else (_tag(raw, "category") or category)
             meta = None
             if self.opts.keep_extra:
@@ -252,7 +253,7 @@ def ingest(
     run = _Run(Path(out), opts, progress)
     try:
         for spec in specs:
-            default_name = spec.name or source_name(spec.path)
+            default_name = spec.name or opts.source or source_name(spec.path)
             try:
                 parts = list(_parts(spec, opts, run.summary.skipped))
             except IngestError as e:
