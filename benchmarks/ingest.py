@@ -100,7 +100,11 @@ def measure(kind: str, src: Path, tmp: Path) -> dict:
     cmd = [sys.executable, __file__, "--worker", kind, str(src), str(out), str(cache)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res["records_per_s"] = res["rows"] / res["seconds"]
+    return res
+
+
+def _rate(res: dict, n: int) -> dict:
+    res["records_per_s"] = n / res["seconds"]  # input records (rejects included), both sides
     return res
 
 
@@ -123,7 +127,8 @@ def main() -> None:
             build(src, n)
             size_mb = src.stat().st_size / 1e6
             for kind in ("ours", "datasets"):
-                r = measure(kind, src, tmp) | {"records": n, "jsonl_mb": round(size_mb, 1)}
+                r = _rate(measure(kind, src, tmp), n)
+                r |= {"records": n, "jsonl_mb": round(size_mb, 1)}
                 results.append(r)
                 print(
                     f"{kind:9s} n={n:>9,} {r['seconds']:7.1f} s {r['records_per_s']:>10,.0f} rec/s"
