@@ -1,0 +1,39 @@
+"""``ifd``: Cherry LLM's instruction-following difficulty, loss(response | prompt) / loss(response).
+
+Both losses are mean NLL per response token under the same causal LM and template; the
+unconditioned loss scores the response as a lone assistant turn (so a chat template's own system
+prompt, if any, is the only context). IFD near or above 1 means the prompt does not help the
+model predict the response. Shares its conditional forward passes with ``perplexity``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from instructmine.indicators.base import Example, Indicator
+from instructmine.indicators.causal import CausalParams, response_nll
+from instructmine.indicators.registry import register
+
+
+@register
+class IFD(Indicator):
+    """Instruction-following difficulty (Li et al. 2023, Cherry LLM)."""
+
+    registry_name = "ifd"
+    Params = CausalParams
+    paper_model = None  # not an InstructMining indicator; Cherry LLM used the model being tuned
+    description = "loss(response | prompt) / loss(response) (Cherry LLM's IFD)"
+
+    def setup(self) -> None:
+        from instructmine.indicators import loaded
+
+        loaded.causal_lm(self.params.model)
+
+    def score(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
+        cond = response_nll(self.params, examples, "conditional")
+        alone = response_nll(self.params, examples, "response_only")
+        return {
+            "ifd": np.array([c.mean / a.mean for c, a in zip(cond, alone, strict=True)], np.float64)
+        }

@@ -1,0 +1,1 @@
+"""Runners execute indicators over a pool; the indicator code is the same under every runner."""

@@ -1,0 +1,233 @@
+"""Run indicators over a pool in one process: streamed, length-sorted, cached, resumable.
+
+For each window of records streamed from the pool Parquet (``ParquetFile.iter_batches``), every
+indicator skips the records already in its cache, sorts the rest by its length key (less padding
+in model batches), scores them chunk by chunk and writes each finished chunk as an atomic part
+file (``runners/parts.py``). Record indicators' scores are cached per record; pool indicators
+(kNN) cache per-record state (embeddings) and compute their scores over the whole pool at the
+end. Each indicator's result is written to ``OUT/<indicator>.parquet`` (``id`` + its columns,
+in pool order, provenance in the file's metadata).
+
+The cache is keyed by (indicator, version, result-affecting params, model fingerprint, record
+id), so a re-run with the same settings skips finished work, a killed run resumes where it
+stopped, and changing a parameter or model starts a fresh cache entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from instructmine.indicators.base import Indicator, check_scores, examples_from_batch
+from instructmine.runners.parts import PartStore, write_atomic_table
+
+META_KEY = b"instructmine"
+
+
+class ScoringError(RuntimeError):
+    """An indicator failed on some records (the message names the pool, indicator and ids)."""
+
+
+def cache_root(out_dir: Path, ind: Indicator) -> tuple[Path, dict[str, Any]]:
+    """Cache folder of an indicator (pool indicators: of its per-record state) and its info."""
+    import hashlib
+
+    from instructmine.indicators.base import model_fingerprint
+
+    if ind.kind == "pool":
+        state = {**ind.state_key(), "fingerprint": model_fingerprint(ind.model_name)}
+        key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+        return out_dir / "cache" / f"{ind.registry_name}-state-{key}", state
+    return out_dir / "cache" / f"{ind.name}-{ind.cache_key()}", ind.provenance()
+
+
+def pool_ids(pool: Path) -> pa.Array:
+    """The pool's ids, checked unique (ids key the cache and the join)."""
+    ids = pq.read_table(pool, columns=["id"]).column("id").combine_chunks()
+    if ids.null_count:
+        raise ScoringError(f"{pool}: {ids.null_count} records have no id; re-ingest the pool")
+    counts = pc.value_counts(ids)
+    dup = pc.filter(counts, pc.greater(counts.field("counts"), 1))
+    if len(dup):
+        raise ScoringError(
+            f"{pool}: record id {dup[0]['values'].as_py()!r} occurs {dup[0]['counts'].as_py()} "
+            f"times ({len(dup)} duplicated ids); ids must be unique — re-ingest the pool"
+        )
+    return ids
+
+
+def _open_pool(pool: Path) -> pq.ParquetFile:
+    if not pool.exists():
+        raise FileNotFoundError(f"pool file {pool} does not exist")
+    try:
+        pf = pq.ParquetFile(pool)
+    except Exception as err:  # pyarrow raises several types for non-Parquet files
+        raise ScoringError(
+            f"{pool} is not a Parquet pool ({err}); build one with `instructmine ingest`"
+        ) from None
+    missing = {"id", "messages"} - set(pf.schema_arrow.names)
+    if missing:
+        raise ScoringError(f"{pool}: pool lacks column(s) {sorted(missing)}; re-ingest it")
+    return pf
+
+
+def run_local(
+    pool: Path | str,
+    indicators: Sequence[Indicator],
+    out_dir: Path | str,
+    *,
+    window: int = 2048,
+    chunk_size: int = 64,
+    progress: bool = True,
+    on_chunk: Callable[[str, int], None] | None = None,
+) -> dict[str, Path]:
+    """Score ``pool`` with ``indicators`` into ``out_dir``; return each indicator's output file.
+
+    ``window`` records are read and length-sorted at a time; ``chunk_size`` records make one
+    cached part. ``on_chunk(indicator, n)`` is called after each finished chunk.
+    """
+    pool, out_dir = Path(pool), Path(out_dir)
+    names = [ind.name for ind in indicators]
+    if len(set(names)) != len(names):
+        raise ValueError(f"indicator listed twice: {names}")
+    pf = _open_pool(pool)
+    ids = pool_ids(pool)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    stores, done, todo = {}, {}, {}
+    for ind in indicators:
+        root, info = cache_root(out_dir, ind)
+        stores[ind.name] = PartStore(root, info)
+        done[ind.name] = stores[ind.name].done_ids()
+        cached = pc.sum(pc.is_in(ids, value_set=done[ind.name])).as_py() or 0
+        todo[ind.name] = len(ids) - int(cached)
+
+    pending = [ind for ind in indicators if todo[ind.name]]
+    for ind in pending:
+        ind.setup()
+
+    bar = _progress(progress)
+    with bar:
+        tasks = {
+            ind.name: bar.add_task(ind.name, total=len(ids), completed=len(ids) - todo[ind.name])
+            for ind in indicators
+        }
+        if pending:
+            for batch in pf.iter_batches(batch_size=window, columns=["id", "messages"]):
+                for ind in pending:
+
+                    def advance(k: int, name: str = ind.name) -> None:
+                        bar.advance(tasks[name], k)
+                        if on_chunk is not None:
+                            on_chunk(name, k)
+
+                    _score_window(
+                        pool, ind, batch, done[ind.name], stores[ind.name], chunk_size, advance
+                    )
+        outputs = {}
+        for ind in indicators:
+            outputs[ind.name] = _finish(pool, ind, ids, stores[ind.name], out_dir)
+    return outputs
+
+
+def _score_window(
+    pool: Path,
+    ind: Indicator,
+    batch: pa.RecordBatch,
+    done: pa.Array,
+    store: PartStore,
+    chunk_size: int,
+    advance: Callable[[int], None],
+) -> None:
+    todo = batch.filter(pc.invert(pc.is_in(batch.column("id"), value_set=done)))
+    if todo.num_rows == 0:
+        return
+    try:
+        examples = examples_from_batch(todo)
+    except ValueError as err:
+        raise ScoringError(f"{pool}: {err}") from None
+    order = np.argsort(np.asarray(ind.sort_key(examples)), kind="stable")
+    for start in range(0, len(order), chunk_size):
+        idx = order[start : start + chunk_size]
+        chunk = [examples[i] for i in idx]
+        try:
+            if ind.kind == "record":
+                cols = check_scores(ind, ind.score(chunk), len(chunk))
+            else:
+                vec = np.asarray(ind.embed(chunk), dtype=np.float32)
+                cols = {"vector": pa.FixedSizeListArray.from_arrays(vec.ravel(), vec.shape[1])}
+        except Exception as err:
+            shown = ", ".join(repr(e.id) for e in chunk[:3])
+            raise ScoringError(
+                f"{pool}: indicator {ind.name!r} failed on a chunk of {len(chunk)} records "
+                f"(first ids {shown}): {type(err).__name__}: {err}"
+            ) from err
+        table = pa.table({"id": pa.array([e.id for e in chunk], pa.string()), **cols})
+        store.write(table)
+        advance(len(chunk))
+
+
+def _in_pool_order(ids: pa.Array, table: pa.Table, what: str) -> pa.Table:
+    """Rows of ``table`` (keyed by id) in the pool's order; every pool id must be present.
+
+    Ids cached for records no longer in the pool are ignored; a record cached twice (which the
+    atomic part writes never produce) takes its first copy.
+    """
+    pos = pc.index_in(ids, value_set=table.column("id"))
+    missing = pos.null_count
+    if missing:
+        raise ScoringError(f"{what}: {missing} records have no score after the run")
+    return table.take(pos)
+
+
+def _finish(pool: Path, ind: Indicator, ids: pa.Array, store: PartStore, out_dir: Path) -> Path:
+    what = f"{pool}: indicator {ind.name!r}"
+    cached = store.read()
+    if cached is None:
+        cached = pa.table({"id": pa.array([], pa.string())})
+    if ind.kind == "record":
+        result = _in_pool_order(ids, cached, what).select(["id", *ind.columns])
+    else:
+        ordered = _in_pool_order(ids, cached, what)
+        flat = ordered.column("vector").combine_chunks()
+        vectors = flat.values.to_numpy(zero_copy_only=False).reshape(len(ids), flat.type.list_size)
+        cols = check_scores(ind, ind.finalize(vectors), len(ids))
+        result = pa.table({"id": ids, **cols})
+    meta = {"pool": str(pool), **ind.provenance()}
+    result = result.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
+    path = out_dir / f"{ind.name}.parquet"
+    write_atomic_table(result, path)
+    return path
+
+
+def _progress(enabled: bool):
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.speed
+            return Text(f"{speed:,.1f} rec/s" if speed else "- rec/s", style="cyan")
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        disable=not enabled,
+    )
