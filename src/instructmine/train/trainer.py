@@ -1,0 +1,102 @@
+"""The SFT trainer: trl's :class:`~trl.SFTTrainer`, with the LM head run at labelled positions only.
+
+trl already flattens padding-free batches (one row, per-example ``position_ids``; transformers
+turns that into a block-diagonal causal mask for SDPA/eager attention on CPU, and into varlen
+kernels with FlashAttention on GPU) and groups batches by length. What it does not do off
+Triton devices is skip the LM head at unlabelled positions: on CPU its fused head scores every
+token, prompt and padding included. :func:`labelled_loss` runs the decoder body, keeps the hidden
+states whose next token carries a label, and applies the LM head to those rows only. On a
+49k-vocabulary model the head is a fifth of the forward cost, so prompts come nearly for free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from instructmine.prompting import IGNORE_INDEX
+
+# Batch keys the decoder body takes; the rest (labels, trl's varlen metadata) stay out.
+_BODY_KEYS = (
+    "input_ids",
+    "attention_mask",
+    "position_ids",
+    "cu_seq_lens_q",
+    "cu_seq_lens_k",
+    "max_length_q",
+    "max_length_k",
+)
+
+
+def _body_and_head(model: Any) -> tuple[Any, Any]:
+    """Return (decoder body, LM head) of a causal LM, PEFT-wrapped or not."""
+    core = model.get_base_model() if hasattr(model, "get_base_model") else model
+    body = getattr(core, getattr(core, "base_model_prefix", "model"), None)
+    head = core.get_output_embeddings() if hasattr(core, "get_output_embeddings") else None
+    if body is None or body is core or head is None:
+        raise TypeError(
+            f"{type(core).__name__} does not expose a decoder body and LM head; "
+            "instructmine's trainer supports causal LMs built like transformers' *ForCausalLM"
+        )
+    return body, head
+
+
+def labelled_loss(
+    model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None
+) -> tuple[Any, int]:
+    """Mean next-token NLL over labelled positions, and how many positions were labelled.
+
+    The LM head sees only the hidden states that predict a labelled token. With
+    ``num_items_in_batch`` (gradient accumulation) the summed NLL is divided by it instead,
+    as transformers' own loss does.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    body, head = _body_and_head(model)
+    labels = inputs["labels"]
+    hidden = body(
+        **{k: inputs[k] for k in _BODY_KEYS if k in inputs}, use_cache=False
+    ).last_hidden_state
+    targets = labels[:, 1:]
+    keep = targets != IGNORE_INDEX
+    logits = head(hidden[:, :-1][keep])
+    nll = F.cross_entropy(logits.float(), targets[keep], reduction="sum")
+    n = int(keep.sum())
+    denom = num_items_in_batch if num_items_in_batch is not None else max(n, 1)
+    return nll / torch.as_tensor(denom, device=nll.device), n
+
+
+def real_tokens(inputs: dict[str, Any]) -> int:
+    """Non-padding input tokens in a collated batch (padded or padding-free)."""
+    if "attention_mask" in inputs:
+        return int(inputs["attention_mask"].sum())
+    if "cu_seq_lens_q" in inputs:
+        return int(inputs["cu_seq_lens_q"][-1])
+    return int(inputs["input_ids"].numel())
+
+
+def make_trainer_class() -> type:
+    """Build the trainer class (a function, so importing this module does not import trl)."""
+    from trl import SFTTrainer
+
+    class InstructMineTrainer(SFTTrainer):
+        """SFTTrainer whose loss applies the LM head only where labels exist."""
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if return_outputs:  # logits requested (compute_metrics): trl's own path
+                return super().compute_loss(model, inputs, True, num_items_in_batch)
+            mode = "train" if self.model.training else "eval"
+            loss, n_labelled = labelled_loss(model, inputs, num_items_in_batch)
+            if (
+                self.args.average_tokens_across_devices
+                and num_items_in_batch is not None
+                and self.accelerator.num_processes > 1
+            ):
+                loss = loss * self.accelerator.num_processes
+            if mode == "train":
+                self._total_train_tokens += real_tokens(inputs)
+                self.labelled_tokens = getattr(self, "labelled_tokens", 0) + n_labelled
+            self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
+            return loss
+
+    return InstructMineTrainer
