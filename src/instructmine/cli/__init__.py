@@ -8,7 +8,7 @@ import importlib
 from instructmine.cli.app import app
 
 # Each module registers its command(s) on ``app`` when imported.
-VERBS = ("demo", "ingest", "inspect", "export", "dedup", "score", "indicators", "train")
+VERBS = ("demo", "ingest", "inspect", "export", "dedup", "score", "indicators", "eval", "train")
 
 for _verb in VERBS:
     importlib.import_module(f"instructmine.cli.{_verb}")

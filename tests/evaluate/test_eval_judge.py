@@ -1,0 +1,146 @@
+"""Judge plumbing: reply parsing, retries with backoff, failure counts, cache, eval sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import shared_data_or_skip
+from instructmine.evaluate.eval_sets import load_eval_set, skill_rubrics
+from instructmine.evaluate.judge import (
+    Grader,
+    JudgeConfig,
+    JudgmentCache,
+    LocalJudge,
+    parse_rating,
+    parse_skill_scores,
+    parse_verdict,
+)
+
+
+class ScriptedJudge:
+    """A judge that replies from a script (a real Judge implementation, no network)."""
+
+    def __init__(self, replies):
+        self.replies = list(replies)
+        self.seen = []
+
+    def describe(self):
+        return {"kind": "scripted", "model": "script"}
+
+    def complete(self, messages, temperature):
+        self.seen.append((messages, temperature))
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is fine. Rating: [[7]]", 7.0),
+        ("Rating: [[11]] oops, I mean [[8]]", 8.0),
+        ("I'd give it Rating: 6", 6.0),
+        ("Score: 4.5", 4.5),
+        ("8/10, solid", 8.0),
+        ("9", 9.0),
+        ("Excellent answer!", None),
+        ("[[0]]", None),
+    ],
+)
+def test_parse_rating(text, expected):
+    assert parse_rating(text) == expected
+
+
+def test_parse_verdict_and_skills():
+    assert parse_verdict("A is longer but ... [[B]]") == "B"
+    assert parse_verdict("[[C]]") == "tie"
+    assert parse_verdict("Assistant A is better.") == "A"
+    assert parse_verdict("both fine") is None
+    skills = ["Readability", "Logical Correctness"]
+    reply = "Feedback ... {'Readability': 4, 'Logical Correctness': 2}"
+    assert parse_skill_scores(reply, skills) == {"Readability": 4.0, "Logical Correctness": 2.0}
+    assert parse_skill_scores("Readability: 5\nLogical Correctness: 3", skills) == {
+        "Readability": 5.0,
+        "Logical Correctness": 3.0,
+    }
+    assert parse_skill_scores("{'Readability': 9}", skills) is None
+
+
+def test_malformed_replies_are_retried_then_counted(tmp_path):
+    cfg = JudgeConfig(kind="openai", max_retries=2, backoff=0.0)
+    judge = ScriptedJudge(["no idea", "still no", "Rating: [[6]]", "x", "y", "z"])
+    grader = Grader(judge, cfg, JudgmentCache(tmp_path / "j.sqlite"))
+    assert grader.rate("q1", "a1") == 6.0
+    assert [t for _, t in judge.seen] == [0.0, 0.7, 0.7]  # retries sample
+    assert judge.seen[1][0][-1]["content"].startswith("Your reply did not contain a rating")
+    assert grader.rate("q2", "a2") is None
+    c = grader.counts
+    assert (c.requests, c.malformed, c.failed_items) == (6, 5, 1)
+    # the cache answers a repeated question without asking the judge again
+    again = Grader(ScriptedJudge([]), cfg, JudgmentCache(tmp_path / "j.sqlite"))
+    assert again.rate("q1", "a1") == 6.0
+    assert again.counts.cache_hits == 1 and again.counts.requests == 0
+
+
+def test_position_swap_cancels_order_bias():
+    # a judge that always prefers the first answer: the swap turns that into a tie
+    biased = Grader(ScriptedJudge(["[[A]]", "[[A]]"]), JudgeConfig(backoff=0.0))
+    assert biased.compare("q", "mine", "reference") == 0.5
+    consistent = Grader(ScriptedJudge(["[[A]]", "[[B]]"]), JudgeConfig(backoff=0.0))
+    assert consistent.compare("q", "mine", "reference") == 1.0
+    loses = Grader(ScriptedJudge(["[[B]]", "[[A]]"]), JudgeConfig(backoff=0.0))
+    assert loses.compare("q", "mine", "reference") == 0.0
+
+
+def test_unreachable_judge_fails_loudly():
+    cfg = JudgeConfig(
+        kind="openai", base_url="http://127.0.0.1:9/v1", max_retries=1, backoff=0.0, timeout=5
+    )
+    from instructmine.evaluate.judge import make_judge
+
+    grader = Grader(make_judge(cfg), cfg)
+    with pytest.raises(RuntimeError, match="judge unreachable"):
+        grader.rate("q", "a")
+    assert grader.counts.transport_errors == 2
+
+
+def test_missing_api_key_variable_is_an_error(monkeypatch):
+    from instructmine.evaluate.judge import OpenAIJudge
+
+    monkeypatch.delenv("IM_TEST_JUDGE_KEY", raising=False)
+    with pytest.raises(ValueError, match=r"\$IM_TEST_JUDGE_KEY"):
+        OpenAIJudge(JudgeConfig(base_url="http://127.0.0.1:9/v1", api_key_env="IM_TEST_JUDGE_KEY"))
+
+
+def test_local_transformers_judge_runs_and_counts_failures(tiny_llama_dir):
+    from instructmine.models import load_causal_lm
+
+    model, tok = load_causal_lm(tiny_llama_dir)
+    cfg = JudgeConfig(
+        kind="local",
+        model=str(tiny_llama_dir),
+        max_tokens=6,
+        max_retries=1,
+        backoff=0.0,
+        prompt_style="terse",
+    )
+    grader = Grader(LocalJudge(cfg, model, tok), cfg)
+    score = grader.rate("What is 2+2?", "4")
+    c = grader.counts
+    assert c.requests == (1 if score is not None else 2)
+    assert c.failed_items == (0 if score is not None else 1)
+    assert grader.describe()["kind"] == "local"
+
+
+def test_eval_sets_from_shared_data():
+    root = shared_data_or_skip()
+    mt = load_eval_set("mt_bench", root)
+    assert len(mt) == 80 and sum(it.reference is not None for it in mt) == 30
+    assert {it.category for it in mt if it.reference} <= {"math", "reasoning", "coding"}
+    si = load_eval_set("self_instruct", root)
+    assert len(si) == 252 and all(it.reference for it in si)
+    assert len(load_eval_set("alpaca_eval", root)) == 805
+    fl = load_eval_set("flask", root, limit=5)
+    rubrics = skill_rubrics(root)
+    assert len(fl) == 5 and all(len(it.skills) == 3 and set(it.skills) <= set(rubrics) for it in fl)
