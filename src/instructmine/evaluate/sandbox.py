@@ -109,7 +109,12 @@ class Sandbox:
 
     def describe(self) -> dict:
         """Provenance: isolation mode and limits."""
-        return {"isolation": self.isolation, "parallel": self.parallel, **self.config.model_dump()}
+        return {
+            **self.config.model_dump(),
+            "requested_isolation": self.config.isolation,
+            "isolation": self.isolation,
+            "parallel": self.parallel,
+        }
 
     def run(self, program: str) -> SandboxResult:
         """Run one program to completion (or until killed) and report how it ended."""
