@@ -1,0 +1,60 @@
+"""`instructmine score` and `instructmine indicators` through real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from helpers_indicators import alpaca_records, write_pool
+
+CLI = [str(Path(sys.executable).parent / "instructmine")]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, env=ENV, timeout=600, check=False
+    )
+
+
+def test_indicators_listing_json():
+    res = run("indicators", "--json")
+    assert res.returncode == 0, res.stderr
+    rows = {r["name"]: r for r in json.loads(res.stdout)}
+    assert {"mtld", "perplexity", "ifd", "reward", "knn_<k>"} <= set(rows)
+    assert rows["perplexity"]["model_status"] == "offline substitute"
+
+
+def test_score_join_and_summary(tmp_path, tiny_llama_dir):
+    pool = write_pool(tmp_path / "pool.parquet", alpaca_records(12))
+    joined = tmp_path / "scored.parquet"
+    res = run(
+        "score", str(pool), "-o", str(tmp_path / "s"), "-i", "mtld", "-i", "output_length",
+        "-p", f"output_length.tokenizer={tiny_llama_dir}", "--join", str(joined), "--no-progress",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    for word in ("Summary", "mean", "Pearson correlation", "output_length", "mtld"):
+        assert word in res.stdout
+    table = pq.read_table(joined)
+    assert table.column_names == ["id", "source", "category", "messages", "meta", "mtld",
+                                  "output_length"]  # fmt: skip
+    assert table.num_rows == 12
+    manifest = json.loads((tmp_path / "s" / "scores.json").read_text())
+    assert manifest["provenance"]["output_length"]["model_name"] == str(tiny_llama_dir)
+    assert manifest["stats"]["mtld"]["n"] == 12
+
+
+def test_score_bad_inputs_exit_1_with_reason(tmp_path):
+    pool = write_pool(tmp_path / "pool.parquet", alpaca_records(3))
+    res = run("score", str(pool), "-o", str(tmp_path / "s"), "-i", "perplexty")
+    assert res.returncode == 1 and "Did you mean 'perplexity'" in res.stderr
+    res = run("score", str(pool), "-o", str(tmp_path / "s"), "-i", "mtld", "-p", "mtld.nope=1")
+    assert res.returncode == 1 and "nope" in res.stderr
+    res = run("score", str(pool), "-o", str(tmp_path / "s"), "-i", "reward")
+    assert res.returncode == 1 and "none ships offline" in res.stderr
+    res = run("score", str(tmp_path / "missing.parquet"), "-o", str(tmp_path / "s"))
+    assert res.returncode == 1 and "does not exist" in res.stderr
