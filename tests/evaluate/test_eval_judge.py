@@ -144,3 +144,55 @@ def test_eval_sets_from_shared_data():
     fl = load_eval_set("flask", root, limit=5)
     rubrics = skill_rubrics(root)
     assert len(fl) == 5 and all(len(it.skills) == 3 and set(it.skills) <= set(rubrics) for it in fl)
+
+
+class RuleJudge:
+    """Answers by request type: a fixed grade, a dict of FLASK scores, always "A"."""
+
+    def __init__(self, skills):
+        self.skills = skills
+
+    def describe(self):
+        return {"kind": "rule", "model": "rule"}
+
+    def complete(self, messages, temperature):
+        text = messages[-1]["content"]
+        if "Python dictionary" in text:
+            return "Good. " + str({s: 3 for s in self.skills})
+        if "[[A]]" in messages[0]["content"]:
+            return "[[A]]"
+        return "Fine. Rating: [[7]]"
+
+
+def test_run_chat_aggregates_every_kind_of_judgment(tiny_llama_dir):
+    from instructmine.evaluate.chat import run_chat
+    from instructmine.evaluate.generate import GenerationConfig
+    from instructmine.models import load_causal_lm
+
+    root = shared_data_or_skip()
+    model, tok = load_causal_lm(tiny_llama_dir)
+    grader = Grader(RuleJudge(list(skill_rubrics(root))), JudgeConfig(backoff=0.0))
+    ticks = []
+
+    def progress(label, total):
+        ticks.append([label, total, 0])
+        return lambda n=1: ticks[-1].__setitem__(2, ticks[-1][2] + n)
+
+    res = run_chat(
+        model,
+        tok,
+        grader,
+        root,
+        graded=["mt_bench", "flask"],
+        pairwise=["alpaca_eval"],
+        limit=2,
+        generation=GenerationConfig(max_new_tokens=4, batch_size=2),
+        progress=progress,
+    )
+    assert res["mt_bench/graded"]["score"] == 7.0 and res["mt_bench/graded"]["n_rated"] == 2
+    flask = res["flask/graded"]
+    assert flask["n_rated"] == 2 and set(flask["per_skill"].values()) == {3.0}
+    wins = res["alpaca_eval/win_rate"]
+    assert wins["win_rate"] == 0.5 and wins["ties_or_inconsistent"] == 2  # "A" both ways
+    assert grader.counts.requests == 2 + 2 + 2 * 2
+    assert all(done == total for _, total, done in ticks)
