@@ -11,7 +11,12 @@ import threading
 
 import pytest
 
-from instructmine.evaluate.sandbox import Sandbox, SandboxConfig, namespaces_available
+from instructmine.evaluate.sandbox import (
+    UIDS_PER_PROCESS,
+    Sandbox,
+    SandboxConfig,
+    namespaces_available,
+)
 
 MODES = [
     pytest.param(
@@ -36,7 +41,7 @@ def _sandbox_processes(uid_base: int) -> list[int]:
                 uid = os.stat(f"/proc/{entry}").st_uid
             except FileNotFoundError:
                 continue
-            if uid_base <= uid < uid_base + 8:
+            if uid_base <= uid < uid_base + 1000 * UIDS_PER_PROCESS:
                 pids.append(int(entry))
     return pids
 

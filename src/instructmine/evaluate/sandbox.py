@@ -7,7 +7,8 @@ Each program runs in a fresh ``python -I`` started by :mod:`._sandbox_boot`, wit
   (killing its first process kills every process the program started, fork bombs included) and
   a private mount namespace in which every mount is read-only except fresh size-limited tmpfs
   over ``/tmp``, ``/var/tmp``, ``/run/lock`` and ``/dev/shm``;
-- an **unprivileged uid/gid** (one per parallel slot, so process-count limits are per program);
+- an **unprivileged uid/gid** per running program (unique within this process and offset by
+  its PID across processes), so process-count limits and clean-up are per program;
 - **resource limits**: CPU seconds, address space, file size, process count, no core dumps;
 - a **wall-clock timeout** after which the whole process group (and the PID namespace) is
   killed with SIGKILL;
@@ -54,9 +55,32 @@ class SandboxConfig(BaseModel):
     file_size_mb: int = Field(16, gt=0, description="largest file the program may write")
     max_processes: int = Field(16, gt=0, description="RLIMIT_NPROC for the sandbox uid")
     tmpfs_mb: int = Field(64, gt=0, description="size of the scratch tmpfs (namespace mode)")
-    uid_base: int = Field(61000, gt=0, description="sandbox uid = uid_base + slot (as root)")
+    uid_base: int = Field(
+        61000, gt=0, description="sandbox uids: uid_base + (pid % 1000) * 32 + slot (as root)"
+    )
     output_chars: int = Field(2000, gt=0, description="stdout/stderr kept per program")
     isolation: str = Field("auto", pattern="^(auto|namespaces|audit-hook)$")
+
+
+UIDS_PER_PROCESS = 32
+
+
+class _SlotPool:
+    """Process-wide slot numbers, so concurrent sandboxes never share a uid."""
+
+    def __init__(self, size: int):
+        self._free: queue.Queue[int] = queue.Queue()
+        for slot in range(size):
+            self._free.put(slot)
+
+    def acquire(self) -> int:
+        return self._free.get()
+
+    def release(self, slot: int) -> None:
+        self._free.put(slot)
+
+
+_SLOTS = _SlotPool(UIDS_PER_PROCESS)
 
 
 @dataclass
@@ -103,9 +127,6 @@ class Sandbox:
             )
         use_ns = want == "namespaces" or (want == "auto" and namespaces_available())
         self.isolation = "namespaces" if use_ns else "audit-hook"
-        self._slots: queue.Queue[int] = queue.Queue()
-        for slot in range(self.parallel):
-            self._slots.put(slot)
 
     def describe(self) -> dict:
         """Provenance: isolation mode and limits."""
@@ -118,11 +139,11 @@ class Sandbox:
 
     def run(self, program: str) -> SandboxResult:
         """Run one program to completion (or until killed) and report how it ended."""
-        slot = self._slots.get()
+        slot = _SLOTS.acquire()
         try:
             return self._run(program, slot)
         finally:
-            self._slots.put(slot)
+            _SLOTS.release(slot)
 
     def run_many(
         self, programs: Sequence[str], on_done: Callable[[int, SandboxResult], None] | None = None
@@ -146,7 +167,11 @@ class Sandbox:
         # the audit-hook fallback keeps the uid: it runs in this interpreter, whose install
         # prefix an unprivileged uid may be unable to read (it cannot be re-exposed there)
         ns = self.isolation == "namespaces"
-        uid = cfg.uid_base + slot if is_root and ns else None
+        uid = (
+            cfg.uid_base + (os.getpid() % 1000) * UIDS_PER_PROCESS + slot
+            if is_root and ns
+            else None
+        )
         payload = {
             "program": program,
             "namespaces": self.isolation == "namespaces",
