@@ -67,10 +67,11 @@ def test_cpu_defaults_and_passthrough(tmp_path):
     assert s["activation_checkpointing"] is False
     assert s["report_to"] == "none"
     assert s["learning_rate"] == 5e-4 and s["max_steps"] == 3
-    assert s["padding_free"] is True and s["max_length"] is None
+    assert s["padding_free"] is False and s["max_length"] is None
     assert s["train_sampling_strategy"] == "group_by_length"
     packed = sft_settings(TrainConfig(packing=True, max_length=64), tmp_path, cuda=False)
     assert packed["packing"] is True and packed["max_length"] == 64
+    assert packed["padding_free"] is True  # trl's BFD packing is padding-free
     # A user asking for checkpointing gets it.
     ck = sft_settings(TrainConfig(sft={"gradient_checkpointing": True}), tmp_path, cuda=False)
     assert "activation_checkpointing" not in ck

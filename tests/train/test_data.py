@@ -106,7 +106,8 @@ def test_mask_token_by_token_single_and_multi_turn(
 
 
 def test_padding_free_batch_restarts_positions(tiny_tokenizer, tiny_llama_dir, tmp_path):
-    batch = _first_batch(tiny_tokenizer, tiny_llama_dir, [("a", SINGLE), ("b", MULTI)], tmp_path)
+    convs = [("a", SINGLE), ("b", MULTI)]
+    batch = _first_batch(tiny_tokenizer, tiny_llama_dir, convs, tmp_path, padding_free=True)
     assert batch["input_ids"].shape[0] == 1 and "attention_mask" not in batch
     n_single = len(tiny_tokenizer.apply_chat_template(SINGLE, tokenize=True)["input_ids"])
     pos = batch["position_ids"][0].tolist()

@@ -60,7 +60,9 @@ class TrainConfig(BaseModel):
     )
     max_length: int = Field(512, gt=0, description="tokens per example (longer ones truncated)")
     padding_free: bool = Field(
-        True, description="flatten each batch into one row with per-example positions"
+        False,
+        description="flatten each batch into one row with per-example positions "
+        "(best with FlashAttention; on CPU length grouping is faster)",
     )
     packing: bool = Field(False, description="pack examples into rows of max_length (trl BFD)")
     group_by_length: bool = Field(True, description="batch examples of similar length together")

@@ -54,6 +54,13 @@ def make_progress_callback(console: Any = None) -> Any:
             if logs.get("num_tokens") and elapsed > 0:
                 fields["tps"] = f"{logs['num_tokens'] / elapsed:.0f}"
             self.progress.update(self.task, **fields)
+            if not self.progress.console.is_terminal:  # logs / pipes: a line every ~10%
+                every = max(1, state.max_steps // 10)
+                if state.global_step % every == 0 or state.global_step == state.max_steps:
+                    self.progress.console.print(
+                        f"step {state.global_step}/{state.max_steps} loss {fields['loss']} "
+                        f"{fields.get('tps', '-')} tok/s"
+                    )
 
         def on_train_end(self, args, state, control, **kwargs):
             if self.progress is not None:

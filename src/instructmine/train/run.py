@@ -20,6 +20,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,18 +276,21 @@ def train(
     cuda = torch.cuda.is_available()
     settings = sft_settings(cfg, run_dir, cuda)
     args = SFTConfig(**settings)
-    trainer = make_trainer_class()(
-        model=model,
-        args=args,
-        train_dataset=to_dataset(encoded),
-        processing_class=tok,
-        peft_config=_peft_config(cfg),
-    )
-    trainer.remove_callback(PrinterCallback)
-    trainer.remove_callback(ProgressCallback)
-    if progress:
-        trainer.add_callback(make_progress_callback(console))
-    out = trainer.train()
+    with warnings.catch_warnings():
+        # transformers 5 renamed gradient -> activation checkpointing; trl/peft still ask.
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*deprecated")
+        trainer = make_trainer_class()(
+            model=model,
+            args=args,
+            train_dataset=to_dataset(encoded),
+            processing_class=tok,
+            peft_config=_peft_config(cfg),
+        )
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
+        if progress:
+            trainer.add_callback(make_progress_callback(console))
+        out = trainer.train()
     after = _eval() if cfg.eval_data is not None else None
 
     weights = run_dir / ("model" if cfg.method == "full" else "adapter")
