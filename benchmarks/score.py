@@ -151,7 +151,7 @@ def bench_mtld(n: int) -> dict:
         "ours_rec_s": len(texts) / best_ours,
         "ref_rec_s": len(texts) / best_ref,
         "speedup": best_ref / best_ours,
-        "identical": sum(a == b for a, b in zip(ours, ref, strict=True)),
+        "identical": int(sum(bool(a == b) for a, b in zip(ours, ref, strict=True))),
     }
 
 
@@ -231,12 +231,21 @@ def main() -> None:
     ap.add_argument("--ppl-records", type=int, default=2000)
     ap.add_argument("--mtld-records", type=int, default=9229)
     ap.add_argument("--knn-sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--threads", type=int, help="torch threads for every part (default: torch's)")
     ap.add_argument("--knn-case", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if args.knn_case:
         print(json.dumps(bench_knn_case(args.knn_case)))
         return
-    results = {}
+    import os
+
+    import torch
+
+    results = {"torch_threads": torch.get_num_threads(), "loadavg_start": os.getloadavg()}
     if "mtld" in args.parts:
         results["mtld"] = bench_mtld(args.mtld_records)
         print(json.dumps(results["mtld"]), file=sys.stderr)
@@ -245,6 +254,7 @@ def main() -> None:
         print(json.dumps(results["ppl"]), file=sys.stderr)
     if "knn" in args.parts:
         results["knn"] = bench_knn(args.knn_sizes)
+    results["loadavg_end"] = os.getloadavg()
     print(json.dumps(results, indent=2))
 
 

@@ -79,12 +79,14 @@ def score_pool(
     window: int = 2048,
     chunk_size: int = 64,
     progress: bool = True,
+    threads: int | None = None,
 ) -> ScoreSummary:
     """Score ``pool`` (canonical Parquet) with ``indicators`` into ``out_dir`` and summarise.
 
     ``params`` maps an indicator name to its parameters, e.g.
     ``{"perplexity": {"model": "smollm2-135m-instruct", "batch_size": 8}}``.
     With ``join``, also write the pool with every indicator column appended there.
+    ``threads`` sets torch's thread count (default: torch's own choice).
     """
     from instructmine.runners.local import run_local
 

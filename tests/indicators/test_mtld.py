@@ -55,10 +55,12 @@ def test_kernel_equals_plain_python_on_adversarial_unicode():
         + list(string.punctuation)
         + list("0123456789")
         + list(WHITESPACE)
-        + ["–", "—", "İ", "ß", "é", "こ", "🙂", "\u200b", "\u00ad"]
+        + ["–", "—", "İ", "ß", "É", "é", "こ", "🙂", "\u200b", "\u00ad", "Σ", "\u212a", "Ω"]
     )
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120))) for _ in range(400)]
     texts += ["", "   ", "a", "a a", "a b c d e f", "x\u2028y\u3000x", "ab–cd—ef-gh"]
+    texts += ["ΑΣ ΟΔΟΣ οδος ΑΣ", "\u212aelvin kelvin", "İstanbul istanbul ISTANBUL"]
+    texts += ["nul\x00inside nul", "ΣΑΣ\x00ΣΑΣ"]
     fast = mtld_batch(texts)
     for t, f in zip(texts, fast, strict=True):
         assert f == mtld_of_tokens(tokens(t)), repr(t)

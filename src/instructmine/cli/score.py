@@ -55,6 +55,10 @@ def score(
     window: Annotated[int, typer.Option(help="Records read and length-sorted at a time.")] = 2048,
     chunk_size: Annotated[int, typer.Option(help="Records per cached part file.")] = 64,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="torch threads (1 is often fastest on a machine busy with other jobs)."),
+    ] = None,
 ) -> None:
     """Score POOL with quality indicators into OUT (one Parquet per indicator, keyed by id).
 
@@ -79,6 +83,7 @@ def score(
             window=window,
             chunk_size=chunk_size,
             progress=progress,
+            threads=threads,
         )
     except (UnknownIndicatorError, ScoringError, ValueError, FileNotFoundError) as e:
         err.print(f"[red]error:[/red] {e}")

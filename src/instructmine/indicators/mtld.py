@@ -14,10 +14,10 @@ One deliberate difference: a response with no word tokens (empty, or only digits
 e.g. ``"42."``) has MTLD ``0.0`` here (zero tokens, so zero mean factor length), where
 ``lexicalrichness`` raises ``ZeroDivisionError``.
 
-Speed: a batch's ASCII texts are lower-cased and translated in one C-level call over the joined
-text (deleted characters become byte 0xFF, which never occurs in UTF-8), other texts are lower-cased
-and encoded one by one (the kernel maps multi-byte Unicode whitespace and dashes); a numba
-kernel then splits the UTF-8 buffer into tokens, interns them in
+Speed: a batch's texts are joined with NUL separators (ASCII texts and the others in two
+groups), lower-cased, encoded and translated by C-level calls over each join (deleted characters
+become byte 0xFF, which never occurs in UTF-8; multi-byte Unicode whitespace and dashes are
+replaced at the byte level); a numba kernel then splits the buffer into tokens, interns them in
 a hash table (hash equality is confirmed byte by byte, so results are exact) and runs both
 passes. ``mtld_of_tokens`` is the plain-Python reference the kernel is tested against.
 """
@@ -51,6 +51,8 @@ _STR_TABLE = str.maketrans(
 _BYTE_TABLE = bytes(
     b
     if b >= 0x80
+    else b + 32
+    if 65 <= b <= 90  # A-Z -> a-z (the ASCII half of lower-casing)
     else 0xFF
     if chr(b) in _DELETE
     else 0x20
@@ -58,6 +60,40 @@ _BYTE_TABLE = bytes(
     else b
     for b in range(256)
 )
+
+
+# Non-ASCII characters the rule maps, as UTF-8 byte sequences (UTF-8 is self-synchronising, so
+# a sequence can only match at a character boundary): whitespace -> space, dashes -> deleted.
+_MULTIBYTE = [
+    (c.encode("utf-8"), b" " if c in WHITESPACE else b"\xff")
+    for c in WHITESPACE + _DELETE
+    if not c.isascii()
+]
+
+
+def _normalise_group(texts: list[str]) -> tuple[bytes, np.ndarray]:
+    """Normalise texts in one pass over their NUL-joined concatenation.
+
+    Returns the bytes (texts separated by NUL) and each text's byte length. NUL is neither cased
+    nor case-ignorable, so ``lower()`` of the join equals the join of each ``lower()`` (Greek
+    final sigma included). A text that itself holds NUL is normalised alone.
+    """
+    if not texts:
+        return b"", np.zeros(0, dtype=np.int64)
+    joined = "\x00".join(texts)
+    if len(texts) > 1 and joined.count("\x00") != len(texts) - 1:
+        parts = [_normalise_group([t])[0] for t in texts]
+        return b"\x00".join(parts), np.array([len(p) for p in parts], dtype=np.int64)
+    raw = joined.lower().encode("utf-8").translate(_BYTE_TABLE)
+    if not joined.isascii():
+        for seq, repl in _MULTIBYTE:
+            if seq in raw:
+                raw = raw.replace(seq, repl)
+    if len(texts) == 1:
+        return raw, np.array([len(raw)], dtype=np.int64)
+    seps = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 0)
+    bounds = np.concatenate([[-1], seps, [len(raw)]])
+    return raw, np.diff(bounds) - 1
 
 
 def tokens(text: str) -> list[str]:
@@ -110,27 +146,28 @@ def mtld_batch(texts: Sequence[str], threshold: float = 0.72) -> np.ndarray:
         raise ValueError(f"MTLD threshold must be in (0, 1), got {threshold}")
     texts = list(texts)
     is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    if is_ascii.all():  # the common case: one C-level pass over the joined batch
-        blob = "".join(texts).lower().encode("ascii").translate(_BYTE_TABLE)
-        ends = np.cumsum(lengths)
-        starts = ends - lengths
-        return _kernel()(np.frombuffer(blob, dtype=np.uint8), starts, ends, float(threshold))
-    ascii_idx = np.flatnonzero(is_ascii)
-    other_idx = np.flatnonzero(~is_ascii)
-    # ASCII texts: one lower/translate over the joined batch (lengths are preserved: deleted
-    # characters become 0xFF, which the kernel skips).
-    ascii_blob = "".join([texts[i] for i in ascii_idx]).lower().encode("ascii")
-    ascii_blob = ascii_blob.translate(_BYTE_TABLE)
-    others = [texts[i].lower().encode("utf-8").translate(_BYTE_TABLE) for i in other_idx]
-    lengths[other_idx] = [len(b) for b in others]
-    order = np.concatenate([ascii_idx, other_idx])
-    ends_in_order = np.cumsum(lengths[order])
-    starts = np.empty(len(texts), dtype=np.int64)
-    ends = np.empty(len(texts), dtype=np.int64)
-    ends[order] = ends_in_order
-    starts[order] = ends_in_order - lengths[order]
-    data = np.frombuffer(ascii_blob + b"".join(others), dtype=np.uint8)
+    # ASCII texts and the others in two groups: lower() is much faster on an all-ASCII string
+    groups = [np.flatnonzero(is_ascii), np.flatnonzero(~is_ascii)]
+    blobs, lengths = [], np.zeros(len(texts), dtype=np.int64)
+    starts = np.zeros(len(texts), dtype=np.int64)
+    offset = 0
+    for group, idx in enumerate(groups):
+        if not len(idx):
+            continue
+        chosen = [texts[i] for i in idx]
+        if group == 0:  # ASCII: lower/translate keep every text's length, no separators needed
+            raw = "".join(chosen).lower().encode("ascii").translate(_BYTE_TABLE)
+            lens = np.fromiter(map(len, chosen), dtype=np.int64, count=len(chosen))
+            starts[idx] = offset + np.cumsum(lens) - lens
+        else:
+            raw, lens = _normalise_group(chosen)
+            # each text is followed by one separator byte (or the end of the group)
+            starts[idx] = offset + np.cumsum(lens + 1) - (lens + 1)
+        lengths[idx] = lens
+        blobs.append(raw)
+        offset += len(raw) + 1
+    data = np.frombuffer(b"\x20".join(blobs) + b"\x20", dtype=np.uint8)
+    ends = starts + lengths
     return _kernel()(data, starts, ends, float(threshold))
 
 

@@ -41,7 +41,8 @@ def one_pass(ids, n, n_types, threshold, reverse, stamp):
 
 @njit(cache=True)
 def batch(data, starts, ends, threshold):
-    # Bytes 0xFF (never in UTF-8) are deleted characters; 0x20 separates tokens.
+    # Input: ASCII-normalised UTF-8 (``mtld.normalise_batch``): 0x20 separates tokens, 0xFF is a
+    # deleted character (never in UTF-8), every other byte is part of a token.
     n_texts = len(starts)
     out = np.empty(n_texts, dtype=np.float64)
     longest = 1
@@ -51,73 +52,42 @@ def batch(data, starts, ends, threshold):
     w_start = np.empty(cap, dtype=np.int64)
     w_len = np.empty(cap, dtype=np.int64)
     ids = np.empty(cap, dtype=np.int64)
+    hashes = np.empty(cap, dtype=np.uint64)
     size = 1
     while size < 2 * cap:
         size *= 2
     table = np.empty(size, dtype=np.int64)  # slot -> first token index with that word
-    hashes = np.empty(cap, dtype=np.uint64)
-    buf = np.empty(longest, dtype=np.uint8)
+    buf = np.empty(longest + 1, dtype=np.uint8)
     stamp = np.empty(cap, dtype=np.int64)
+    prime = np.uint64(1099511628211)
+    basis = np.uint64(14695981039346656037)
     for t in range(n_texts):
-        # compact the text: drop deleted bytes
+        # cut tokens into buf (deleted bytes dropped) and hash them (FNV-1a; the hash only
+        # spreads tokens over the table, equality is checked byte by byte below)
         m = 0
+        n = 0
         i = starts[t]
         end = ends[t]
         while i < end:
-            b = data[i]
-            if b == 255:  # deleted character
+            if data[i] == 32:
                 i += 1
                 continue
-            if b < 128:
-                buf[m] = b
-                m += 1
+            first = m
+            h = basis
+            while i < end:
+                b = data[i]
+                if b == 32:
+                    break
+                if b != 255:
+                    buf[m] = b
+                    m += 1
+                    h = (h ^ np.uint64(b)) * prime
                 i += 1
-                continue
-            # multi-byte UTF-8: Unicode whitespace -> space, en/em dash -> deleted
-            step = 1
-            out_b = -1  # -1: copy, 32: space, -2: delete
-            if b == 0xC2 and i + 1 < end:
-                c = data[i + 1]
-                if c == 0x85 or c == 0xA0:
-                    step, out_b = 2, 32
-            elif b == 0xE1 and i + 2 < end:
-                if data[i + 1] == 0x9A and data[i + 2] == 0x80:
-                    step, out_b = 3, 32
-            elif b == 0xE2 and i + 2 < end:
-                c1 = data[i + 1]
-                c2 = data[i + 2]
-                if c1 == 0x80:
-                    if c2 <= 0x8A or c2 == 0xA8 or c2 == 0xA9 or c2 == 0xAF:
-                        step, out_b = 3, 32
-                    elif c2 == 0x93 or c2 == 0x94:
-                        step, out_b = 3, -2
-                elif c1 == 0x81 and c2 == 0x9F:
-                    step, out_b = 3, 32
-            elif b == 0xE3 and i + 2 < end and data[i + 1] == 0x80 and data[i + 2] == 0x80:
-                step, out_b = 3, 32
-            if out_b == -1:
-                buf[m] = b
-                m += 1
-            elif out_b == 32:
-                buf[m] = 32
-                m += 1
-            i += step
-        n = 0
-        i = 0
-        while i < m:
-            while i < m and buf[i] == 32:
-                i += 1
-            if i >= m:
-                break
-            s = i
-            h = np.uint64(14695981039346656037)
-            while i < m and buf[i] != 32:
-                h = (h ^ np.uint64(buf[i])) * np.uint64(1099511628211)
-                i += 1
-            w_start[n] = s
-            w_len[n] = i - s
-            hashes[n] = h
-            n += 1
+            if m > first:  # a run of only deleted characters is no token
+                w_start[n] = first
+                w_len[n] = m - first
+                hashes[n] = h
+                n += 1
         if n == 0:
             out[t] = 0.0
             continue

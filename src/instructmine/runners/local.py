@@ -87,11 +87,14 @@ def run_local(
     chunk_size: int = 64,
     progress: bool = True,
     on_chunk: Callable[[str, int], None] | None = None,
+    threads: int | None = None,
 ) -> dict[str, Path]:
     """Score ``pool`` with ``indicators`` into ``out_dir``; return each indicator's output file.
 
     ``window`` records are read and length-sorted at a time; ``chunk_size`` records make one
-    cached part. ``on_chunk(indicator, n)`` is called after each finished chunk.
+    cached part. ``on_chunk(indicator, n)`` is called after each finished chunk. ``threads``
+    sets torch's intra-op threads (on a machine shared with other jobs, 1 thread can be faster
+    than spinning OpenMP threads over busy cores).
     """
     pool, out_dir = Path(pool), Path(out_dir)
     names = [ind.name for ind in indicators]
@@ -110,6 +113,10 @@ def run_local(
         todo[ind.name] = len(ids) - int(cached)
 
     pending = [ind for ind in indicators if todo[ind.name]]
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     for ind in pending:
         ind.setup()
 
