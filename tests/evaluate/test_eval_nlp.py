@@ -150,6 +150,8 @@ def test_lm_eval_scores_agree_with_a_hand_computation(mini_benchmarks, tiny_llam
         assert res[name]["acc"] == pytest.approx(_own_accuracy(model, tok, rows, partial))
         assert res[name]["engine"].startswith("lm-eval")
     assert "acc_norm" in res["arc_easy"] and "acc_norm" not in res["winogrande"]
+    acc, n = res["arc_easy"]["acc"], res["arc_easy"]["n_items"]
+    assert res["arc_easy"]["acc_stderr"] == pytest.approx((acc * (1 - acc) / (n - 1)) ** 0.5)
 
 
 @pytest.mark.integration

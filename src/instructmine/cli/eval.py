@@ -41,6 +41,9 @@ def eval_command(
         str | None,
         typer.Option(help="arc_easy,arc_challenge,piqa,boolq,winogrande,mmlu,truthfulqa_mc1,race"),
     ] = None,
+    nlp_chat_template: Annotated[
+        bool | None, typer.Option(help="Wrap NLP prompts in the model's chat template.")
+    ] = None,
     code_sets: Annotated[str | None, typer.Option(help="humaneval,mbpp")] = None,
     samples: Annotated[int | None, typer.Option(help="Completions per problem (pass@k).")] = None,
     k: Annotated[str | None, typer.Option(help="pass@k values, e.g. 1,10.")] = None,
@@ -116,6 +119,7 @@ def eval_command(
         "benchmarks_dir": str(benchmarks_dir) if benchmarks_dir else None,
         "data_dir": str(data_dir) if data_dir else None,
         "nlp_tasks": _csv(nlp_tasks),
+        "nlp_chat_template": nlp_chat_template,
         "code_sets": _csv(code_sets),
         "code_samples": samples,
         "code_k": [int(x) for x in _csv(k)] if k else None,

@@ -195,8 +195,14 @@ def make_lm(model: Any, tokenizer: Any, batch_size: int = 8, max_length: int | N
     )
 
 
-def run_lm_eval(lm: Any, tasks: Sequence[PreparedTask], limit: int | None) -> dict:
-    """Call ``lm_eval.simple_evaluate`` on prepared tasks, offline; returns its raw output."""
+def run_lm_eval(
+    lm: Any, tasks: Sequence[PreparedTask], limit: int | None, chat_template: bool = False
+) -> dict:
+    """Call ``lm_eval.simple_evaluate`` on prepared tasks, offline; returns its raw output.
+
+    ``chat_template`` wraps each prompt in the tokenizer's chat template (lm-eval's
+    ``--apply_chat_template``), which instruction-tuned models may need.
+    """
     with offline():
         import lm_eval
         from lm_eval.tasks import TaskManager
@@ -210,7 +216,8 @@ def run_lm_eval(lm: Any, tasks: Sequence[PreparedTask], limit: int | None) -> di
             limit=limit,
             num_fewshot=0,
             log_samples=False,
-            bootstrap_iters=0,
+            bootstrap_iters=1000,  # acc/acc_norm stderr is closed-form (no resampling)
+            apply_chat_template=chat_template,
             verbosity="WARNING",
         )
 
@@ -223,10 +230,12 @@ def run_nlp(
     limit: int | None = None,
     batch_size: int = 8,
     on_task: Any = None,
+    chat_template: bool = False,
 ) -> dict:
     """Score a loaded model on NLP benchmarks; one result dict per benchmark.
 
-    ``on_task(name)`` is called after each benchmark (for progress bars).
+    ``on_task(name)`` is called after each benchmark (for progress bars); ``chat_template``
+    wraps prompts in the model's chat template (see :func:`run_lm_eval`).
     """
     import lm_eval
 
@@ -235,7 +244,7 @@ def run_nlp(
     lm = make_lm(model, tokenizer, batch_size=batch_size)
     out: dict[str, dict] = {}
     for task in prepared:
-        raw = run_lm_eval(lm, [task], limit)
+        raw = run_lm_eval(lm, [task], limit, chat_template)
         res = raw["results"][task.task]
         n_eval = raw.get("n-samples", {}).get(task.task, {}).get("effective")
         n_eval = n_eval if n_eval is not None else min(limit or task.n_items, task.n_items)
@@ -255,6 +264,7 @@ def run_nlp(
                 "files": task.sources,
                 "prepared": str(task.folder / "data.jsonl"),
                 "prompt": task.prompt,
+                "chat_template": chat_template,
             },
             "engine": f"lm-eval {lm_eval.__version__} (zero-shot, log-likelihood)",
         }

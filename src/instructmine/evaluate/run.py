@@ -39,6 +39,7 @@ class EvalConfig(BaseModel):
     data_dir: str | None = None
     batch_size: int = Field(8, gt=0)
     nlp_tasks: list[str] = ["arc_easy", "arc_challenge", "piqa", "boolq", "winogrande"]
+    nlp_chat_template: bool = Field(False, description="wrap NLP prompts in the chat template")
     code_sets: list[str] = ["humaneval"]
     code_samples: int = Field(1, gt=0, description="completions per problem (n for pass@k)")
     code_k: list[int] = [1]
@@ -220,6 +221,7 @@ def _run_suite(
             lim,
             config.batch_size,
             on_task=(lambda _n: tick(1)) if tick else None,
+            chat_template=config.nlp_chat_template,
         )
         return res, {"engine": "lm-eval", "tasks": config.nlp_tasks, "limit": lim}
     if suite == "code":
