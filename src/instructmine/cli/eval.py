@@ -80,6 +80,11 @@ def eval_command(
 ) -> None:
     """Evaluate RUN_OR_MODEL and write one JSON of results per benchmark and per skill."""
     import json
+    import os
+
+    # OpenMP threads that sleep instead of spin: 4-7x faster torch when cores are shared
+    # (measured here); must be set before torch loads. An explicit setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

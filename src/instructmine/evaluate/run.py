@@ -57,24 +57,24 @@ class EvalConfig(BaseModel):
 
 
 def demo_config() -> EvalConfig:
-    """A cheap setting for the offline demo (about 1-2 minutes on 2 CPU cores).
+    """A cheap setting for the offline demo (about 1-2 minutes on 2 idle CPU cores).
 
-    NLP: ARC-Easy, PIQA, BoolQ on 20 items each; HumanEval on 4 problems; chat: 3 MT-Bench
-    answers graded and 2 AlpacaEval pairs judged by the same SmolLM2 in-process (terse prompt;
-    a 135M judge is a placeholder that keeps the code path real, not a quality signal); eval
-    loss on 20 self-instruct references.
+    NLP: ARC-Easy, PIQA, BoolQ on 20 items each; HumanEval on 3 problems; chat: 2 MT-Bench
+    answers graded and 2 AlpacaEval pairs judged (both orders) by the same SmolLM2 in-process
+    (terse prompt; a 135M judge is a placeholder that keeps the code path real, not a quality
+    signal); eval loss on 20 self-instruct references.
     """
     return EvalConfig(
         limit=20,
-        code_limit=4,
-        chat_limit=3,
+        code_limit=3,
+        chat_limit=2,
         nlp_tasks=["arc_easy", "piqa", "boolq"],
-        code_max_new_tokens=96,
+        code_max_new_tokens=64,
         chat_graded=["mt_bench"],
         chat_pairwise=["alpaca_eval"],
-        chat_max_new_tokens=64,
+        chat_max_new_tokens=48,
         judge=JudgeConfig(
-            kind="local", prompt_style="terse", max_tokens=16, max_retries=1, backoff=0.0
+            kind="local", prompt_style="terse", max_tokens=12, max_retries=1, backoff=0.0
         ),
         loss_sets=["self_instruct"],
     )
