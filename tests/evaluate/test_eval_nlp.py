@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,14 @@ def test_lm_eval_scores_agree_with_a_hand_computation(mini_benchmarks, tiny_llam
 
     monkeypatch.setenv("INSTRUCTMINE_CACHE", str(mini_benchmarks.parent / "imcache"))
     model, tok = load_causal_lm(tiny_llama_dir)
+    attempts = []
+
+    def no_network(self, address, *args):
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
     done = []
     res = run_nlp(
         model, tok, ["arc_easy", "winogrande"], mini_benchmarks, batch_size=2, on_task=done.append
@@ -149,6 +158,7 @@ def test_lm_eval_scores_agree_with_a_hand_computation(mini_benchmarks, tiny_llam
         assert res[name]["n_items"] == len(rows)
         assert res[name]["acc"] == pytest.approx(_own_accuracy(model, tok, rows, partial))
         assert res[name]["engine"].startswith("lm-eval")
+    assert attempts == []  # lm-eval and datasets never tried the network
     assert "acc_norm" in res["arc_easy"] and "acc_norm" not in res["winogrande"]
     acc, n = res["arc_easy"]["acc"], res["arc_easy"]["n_items"]
     assert res["arc_easy"]["acc_stderr"] == pytest.approx((acc * (1 - acc) / (n - 1)) ** 0.5)
