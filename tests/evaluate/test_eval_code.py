@@ -83,3 +83,19 @@ def test_generation_with_a_tiny_model_is_batched_and_truncated(tiny_llama_dir):
     for comps in out:
         for c in comps:
             assert all(s not in c for s in ("\ndef ", "\nclass ", "\n#"))
+
+
+def test_chat_mode_extracts_the_code_block_and_it_runs():
+    from instructmine.evaluate.code import extract_code
+
+    problem = load_humaneval()[0]
+    reply = f"Sure!\n```python\n{problem.prompt}{problem.canonical}```\nThis works because..."
+    body_only = f"```\n{problem.canonical}"  # unclosed fence, body only
+    assert extract_code("no fence at all") == "no fence at all"
+    res = execute(
+        [problem],
+        [["\n" + extract_code(reply), "\n" + extract_code(body_only)]],
+        Sandbox(parallel=2),
+    )
+    assert res["problems"][0]["statuses"] == ["passed", "passed"]
+    assert "```" not in extract_code(reply)

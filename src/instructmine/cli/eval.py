@@ -45,6 +45,10 @@ def eval_command(
         bool | None, typer.Option(help="Wrap NLP prompts in the model's chat template.")
     ] = None,
     code_sets: Annotated[str | None, typer.Option(help="humaneval,mbpp")] = None,
+    code_prompt: Annotated[
+        str | None,
+        typer.Option(help="raw (continue the prompt, HumanEval protocol) or chat (code block)."),
+    ] = None,
     samples: Annotated[int | None, typer.Option(help="Completions per problem (pass@k).")] = None,
     k: Annotated[str | None, typer.Option(help="pass@k values, e.g. 1,10.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Code sampling temperature.")] = None,
@@ -127,6 +131,7 @@ def eval_command(
         "nlp_chat_template": nlp_chat_template,
         "code_sets": _csv(code_sets),
         "code_samples": samples,
+        "code_prompt": code_prompt,
         "code_k": [int(x) for x in _csv(k)] if k else None,
         "code_temperature": temperature,
         "chat_graded": _csv(chat_sets),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ class Problem:
     test: str  # appended after prompt + completion
     setup: str = ""  # prepended before prompt + completion
     canonical: str = ""  # reference completion (for checking the harness)
+    instruction: str = ""  # the task as a chat request (``prompt_mode="chat"``)
 
     def program(self, completion: str) -> str:
         """The full program that exits 0 iff ``completion`` is correct."""
@@ -57,6 +59,10 @@ def load_humaneval(path: str | Path | None = None) -> list[Problem]:
                     prompt=rec["prompt"],
                     test=f"{rec['test']}\ncheck({rec['entry_point']})",
                     canonical=rec.get("canonical_solution", ""),
+                    instruction=(
+                        "Complete the following Python function. Reply with the complete "
+                        f"function in a Python code block.\n```python\n{rec['prompt']}```"
+                    ),
                 )
             )
         except KeyError as err:
@@ -84,6 +90,10 @@ def load_mbpp(path: str | Path, task_ids: range | None = range(11, 511)) -> list
                     test="\n".join(tests),
                     setup=(rec.get("test_setup_code") or "") + "\n",
                     canonical=rec["code"].replace("\r\n", "\n"),
+                    instruction=(
+                        f"{rec['text'].strip()}\nYour code should pass this test:\n"
+                        f"{rec['test_list'][0]}\nReply with the Python function in a code block."
+                    ),
                 )
             )
         except (KeyError, IndexError, TypeError, ValueError) as err:
@@ -132,6 +142,15 @@ def execute(
     return {**scores, "n_problems": len(rows), "problems": rows}
 
 
+_FENCE = re.compile(r"```[ \t]*(?:python|py|Python)?[ \t]*\n(.*?)(?:```|$)", re.S)
+
+
+def extract_code(reply: str) -> str:
+    """The first fenced code block of a chat reply (unclosed fences run to the end), else all."""
+    m = _FENCE.search(reply)
+    return m.group(1) if m else reply
+
+
 def generate_completions(
     model: Any,
     tokenizer: Any,
@@ -140,10 +159,30 @@ def generate_completions(
     samples: int = 1,
     stop: Sequence[str] = STOP,
     on_batch: Callable[[int], None] | None = None,
+    prompt_mode: str = "raw",
 ) -> list[list[str]]:
-    """``samples`` completions per problem (raw-prompt continuation, as in HumanEval)."""
-    prompts = [p.prompt for p in problems for _ in range(samples)]
-    flat = generate(model, tokenizer, prompts, config, stop=stop, on_batch=on_batch)
+    """``samples`` completions per problem.
+
+    ``raw`` (HumanEval's protocol): the model continues the prompt text, cut at ``stop``.
+    ``chat``: the task is sent as a chat request (the tokenizer's template) and the reply's
+    first code block becomes the completion (appended after the prompt on its own line, so
+    a full function redefines the stub and a bare body completes it).
+    """
+    if prompt_mode == "raw":
+        prompts = [p.prompt for p in problems for _ in range(samples)]
+        flat = generate(model, tokenizer, prompts, config, stop=stop, on_batch=on_batch)
+    elif prompt_mode == "chat":
+        from instructmine.prompting import render_prompt
+
+        prompts = [
+            render_prompt(tokenizer, [{"role": "user", "content": p.instruction}])
+            for p in problems
+            for _ in range(samples)
+        ]
+        replies = generate(model, tokenizer, prompts, config, on_batch=on_batch)
+        flat = ["\n" + extract_code(r) for r in replies]
+    else:
+        raise ValueError(f"prompt_mode must be 'raw' or 'chat', not {prompt_mode!r}")
     return [flat[i * samples : (i + 1) * samples] for i in range(len(problems))]
 
 

@@ -45,6 +45,12 @@ class EvalConfig(BaseModel):
     code_k: list[int] = [1]
     code_temperature: float = Field(0.0, ge=0, description="0 = greedy; use ~0.8 for pass@10")
     code_max_new_tokens: int = Field(256, gt=0)
+    code_prompt: str = Field(
+        "raw",
+        pattern="^(raw|chat)$",
+        description="raw: continue the prompt (HumanEval protocol); chat: ask in the chat "
+        "template and take the reply's code block",
+    )
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     sandbox_parallel: int = Field(2, gt=0)
     chat_graded: list[str] = ["mt_bench"]
@@ -278,7 +284,14 @@ def _run_code(model, tokenizer, config, lim, progress) -> tuple[dict, dict]:
             else None
         )
         comps = generate_completions(
-            model, tokenizer, problems, gen, config.code_samples, stop, on_batch=tick
+            model,
+            tokenizer,
+            problems,
+            gen,
+            config.code_samples,
+            stop,
+            on_batch=tick,
+            prompt_mode=config.code_prompt,
         )
         run_tick = (
             progress(f"code {name}: execute", len(problems) * config.code_samples)
@@ -292,7 +305,11 @@ def _run_code(model, tokenizer, config, lim, progress) -> tuple[dict, dict]:
             config.code_k,
             on_done=(lambda _i, _r, t=run_tick: t(1)) if run_tick else None,
         )
-        out["data"] = {"file": files[name], "stop": list(stop)}
+        out["data"] = {
+            "file": files[name],
+            "prompt_mode": config.code_prompt,
+            "stop": list(stop) if config.code_prompt == "raw" else [],
+        }
         out["generation"] = gen.model_dump() | {"samples": config.code_samples}
         res[name] = out
     return res, {"sandbox": sandbox.describe()}
