@@ -43,3 +43,20 @@ def eval_pool(tmp_path_factory) -> Path:
     """16 held-out records of the same task."""
     d = tmp_path_factory.mktemp("eval_pool")
     return write_pool(d / "eval.parquet", [conversation(i) for i in range(100, 116)], "e")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread_for_tiny_models(request):
+    """Tiny models gain nothing from a second thread, and on a shared 2-core machine
+    OpenMP spin-waiting makes them several times slower. Module-scoped so it also covers
+    module-scoped training fixtures; restored afterwards. The real-model module keeps
+    every thread."""
+    import torch
+
+    if request.module.__name__.endswith("test_integration"):
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -255,9 +255,11 @@ def train(
         raise ValueError(f"{pool_path}: no record has an assistant token to train on")
     manifest = write_manifest(run_dir / "manifest.json", pool_path, encoded)
 
-    def _eval() -> Any:
+    def _eval(current: Any) -> Any:
+        if cfg.eval_data is None:
+            return None
         return eval_loss(
-            model_now(),
+            current,
             tok,
             cfg.eval_data,
             template=cfg.template,
@@ -266,12 +268,7 @@ def train(
             max_records=cfg.eval_max_records,
         )
 
-    trainer = None
-
-    def model_now() -> Any:
-        return trainer.model if trainer is not None else model
-
-    before = _eval() if cfg.eval_data is not None else None
+    before = _eval(model)
 
     cuda = torch.cuda.is_available()
     settings = sft_settings(cfg, run_dir, cuda)
@@ -291,7 +288,7 @@ def train(
         if progress:
             trainer.add_callback(make_progress_callback(console))
         out = trainer.train()
-    after = _eval() if cfg.eval_data is not None else None
+    after = _eval(trainer.model)
 
     weights = run_dir / ("model" if cfg.method == "full" else "adapter")
     trainer.model.save_pretrained(weights)
