@@ -56,6 +56,7 @@ def test_parse_verdict_and_skills():
     assert parse_verdict("A is longer but ... [[B]]") == "B"
     assert parse_verdict("[[C]]") == "tie"
     assert parse_verdict("Assistant A is better.") == "A"
+    assert parse_verdict("The answer that is better is Answer B:\nAnswer A:") == "B"
     assert parse_verdict("both fine") is None
     skills = ["Readability", "Logical Correctness"]
     reply = "Feedback ... {'Readability': 4, 'Logical Correctness': 2}"

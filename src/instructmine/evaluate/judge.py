@@ -155,8 +155,9 @@ def parse_verdict(text: str) -> str | None:
     """``"A"``, ``"B"``, ``"tie"`` or None from a pairwise reply (``[[A]]``/``[[B]]``/``[[C]]``)."""
     found = re.findall(r"\[\[\s*([ABC])\s*\]\]", text)
     if not found:
-        found = re.findall(
-            r"\b(?:[Aa]ssistant|[Aa]nswer|[Oo]utput)\s*\(?([AB])\)?\s+is better", text
+        who = r"(?:[Aa]ssistant|[Aa]nswer|[Oo]utput)\s*\(?([AB])\)?"
+        found = re.findall(rf"\b{who}\s+is better", text) or re.findall(
+            rf"\bbetter (?:one |answer )?is:?\s*{who}", text
         )
     if not found:
         bare = text.strip().strip(".[]()").upper()
