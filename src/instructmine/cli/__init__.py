@@ -4,8 +4,13 @@ Verb modules import only typer at module level, so ``instructmine --help`` stays
 """
 
 import importlib
+import os
 
 from instructmine.cli.app import app
+
+# With default OpenMP spinning, torch slows 4-7x when another process shares the cores
+# (measured here: docs/evaluation.md); a user setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Each module registers its command(s) on ``app`` when imported.
 VERBS = ("demo", "ingest", "inspect", "export", "dedup", "score", "indicators", "eval", "train")
