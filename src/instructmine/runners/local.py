@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,15 +114,9 @@ def run_local(
         todo[ind.name] = len(ids) - int(cached)
 
     pending = [ind for ind in indicators if todo[ind.name]]
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    for ind in pending:
-        ind.setup()
-
-    bar = _progress(progress)
-    with bar:
+    with _torch_threads(threads), _progress(progress) as bar:
+        for ind in pending:
+            ind.setup()
         tasks = {
             ind.name: bar.add_task(ind.name, total=len(ids), completed=len(ids) - todo[ind.name])
             for ind in indicators
@@ -142,6 +137,22 @@ def run_local(
         for ind in indicators:
             outputs[ind.name] = _finish(pool, ind, ids, stores[ind.name], out_dir)
     return outputs
+
+
+@contextmanager
+def _torch_threads(threads: int | None):
+    """Set torch's intra-op thread count for the block (no-op when None)."""
+    if threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _score_window(
