@@ -10,9 +10,7 @@ import pytest
 # Set before torch is imported (by any test or subprocess): see instructmine/cli/__init__.py.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
-FIXTURES = REPO / "tests" / "fixtures"
+from shared_paths import FIXTURES, REPO, SHARED_DATA, shared_data_or_skip  # noqa: F401
 
 # ChatML, as SmolLM2-Instruct uses (without its default system prompt, to keep sequences short).
 CHATML = (
@@ -31,13 +29,6 @@ _CORPUS = [
     "Classify the sentiment: I loved this film! Positive.",
     "user assistant system Yes No question response dialogue history coherent natural",
 ] * 20
-
-
-def shared_data_or_skip() -> Path:
-    """Return ``../shared/data`` or skip the test with the reason it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"integration data not found at {SHARED_DATA} (present in the project's CI)")
-    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")

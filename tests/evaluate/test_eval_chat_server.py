@@ -11,8 +11,8 @@ import urllib.request
 
 import pytest
 
-from conftest import shared_data_or_skip
 from instructmine.evaluate.judge import Grader, JudgeConfig, JudgmentCache, make_judge
+from shared_paths import shared_data_or_skip
 
 pytest.importorskip("llama_cpp", reason="needs llama-cpp-python[server] (dev extra)")
 

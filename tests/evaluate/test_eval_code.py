@@ -6,7 +6,6 @@ from math import comb
 
 import pytest
 
-from conftest import shared_data_or_skip
 from instructmine.evaluate.code import (
     execute,
     generate_completions,
@@ -16,6 +15,7 @@ from instructmine.evaluate.code import (
 )
 from instructmine.evaluate.generate import GenerationConfig, truncate_at_stop
 from instructmine.evaluate.sandbox import Sandbox, SandboxConfig
+from shared_paths import shared_data_or_skip
 
 
 def test_all_humaneval_canonical_solutions_pass_and_a_wrong_one_fails():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import shared_data_or_skip
 from instructmine.evaluate.eval_sets import load_eval_set, skill_rubrics
 from instructmine.evaluate.judge import (
     Grader,
@@ -15,6 +14,7 @@ from instructmine.evaluate.judge import (
     parse_skill_scores,
     parse_verdict,
 )
+from shared_paths import shared_data_or_skip
 
 
 class ScriptedJudge:

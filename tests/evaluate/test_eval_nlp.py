@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_data_or_skip
 from instructmine.evaluate.nlp import (
     default_benchmarks_dir,
     get_benchmark,
@@ -18,6 +17,7 @@ from instructmine.evaluate.nlp import (
     run_nlp,
 )
 from instructmine.evaluate.nlp_data import BENCHMARKS
+from shared_paths import shared_data_or_skip
 
 
 def _write_jsonl(path, records):

@@ -6,9 +6,9 @@ import json
 
 from helpers_io import load_records, read_jsonl
 
-from conftest import FIXTURES
 from instructmine.dedup import DedupConfig, dedup_pool, normalise
 from instructmine.io import ingest, read_pool
+from shared_paths import FIXTURES
 
 
 def _pool(tmp_path, records):

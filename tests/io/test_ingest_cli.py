@@ -9,8 +9,8 @@ from pathlib import Path
 
 from helpers_io import load_records, read_jsonl
 
-from conftest import FIXTURES
 from instructmine.io import read_pool
+from shared_paths import FIXTURES
 
 INSTRUCTMINE = Path(sys.executable).parent / "instructmine"  # the installed console script
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from helpers_io import load_records, read_jsonl
 
-from conftest import FIXTURES
 from instructmine.io import IngestError, SourceSpec, ingest, read_pool
+from shared_paths import FIXTURES
 
 
 def _single(instruction: str, inp: str, output: str) -> list[dict]:

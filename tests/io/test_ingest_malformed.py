@@ -8,8 +8,8 @@ import json
 import pytest
 from helpers_io import read_jsonl
 
-from conftest import FIXTURES
 from instructmine.io import IngestError, ingest, read_pool
+from shared_paths import FIXTURES
 
 GOOD = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
 

@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from helpers_io import load_records, read_jsonl
 
-from conftest import FIXTURES
 from instructmine.io import IngestError, ingest, iter_pool, read_pool
 from instructmine.io.ids import OccurrenceCounter
+from shared_paths import FIXTURES
 
 
 def _messages_of(path):

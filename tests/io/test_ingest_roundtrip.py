@@ -7,8 +7,8 @@ import json
 import pytest
 from helpers_io import load_records, read_jsonl
 
-from conftest import FIXTURES, shared_data_or_skip
 from instructmine.io import EXPORT_FORMATS, SourceSpec, export_pool, ingest, read_pool
+from shared_paths import FIXTURES, shared_data_or_skip
 
 COLUMNS = ["id", "source", "category", "messages"]
 
