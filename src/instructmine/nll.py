@@ -29,7 +29,7 @@ class TokenNLL:
         return self.sum_nll / self.n_tokens if self.n_tokens else math.nan
 
 
-def _parts(model: Any) -> tuple[Any, Any] | None:
+def decoder_parts(model: Any) -> tuple[Any, Any] | None:
     """Return (decoder body, LM head) of a causal LM (PEFT-wrapped or not), or None if unknown."""
     core = model.get_base_model() if hasattr(model, "get_base_model") else model
     body = getattr(core, getattr(core, "base_model_prefix", ""), None)
@@ -39,23 +39,28 @@ def _parts(model: Any) -> tuple[Any, Any] | None:
     return body, head
 
 
-def labelled_logits(model: Any, input_ids: Any, attention_mask: Any, labels: Any) -> tuple:
+def labelled_logits(
+    model: Any, input_ids: Any, attention_mask: Any, labels: Any, **body_kwargs: Any
+) -> tuple:
     """Logits at the positions that predict a labelled token.
 
     Returns ``(logits [N, V], targets [N], rows [N])``, where ``rows`` is the batch row of each
-    position. Works with and without gradients, so training can use it for its loss too.
+    position. Works with and without gradients, so the trainer uses it for its loss too.
+    ``body_kwargs`` (e.g. ``position_ids`` of padding-free batches) go to the forward pass.
     """
     import torch
 
     targets_all = labels[:, 1:]
     keep = targets_all != IGNORE_INDEX
-    parts = _parts(model)
+    parts = decoder_parts(model)
     if parts is None:  # unknown architecture: full logits, then select
-        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1]
-        selected = logits[keep]
+        out = model(input_ids=input_ids, attention_mask=attention_mask, **body_kwargs)
+        selected = out.logits[:, :-1][keep]
     else:
         body, head = parts
-        hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        hidden = body(
+            input_ids=input_ids, attention_mask=attention_mask, **body_kwargs
+        ).last_hidden_state
         selected = head(hidden[:, :-1][keep])
     rows = torch.nonzero(keep, as_tuple=True)[0]
     return selected.float(), targets_all[keep], rows

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from instructmine.prompting import IGNORE_INDEX
+from instructmine.nll import decoder_parts, labelled_logits
 
 # Batch keys the decoder body takes; the rest (labels, trl's varlen metadata) stay out.
 _BODY_KEYS = (
@@ -27,41 +27,34 @@ _BODY_KEYS = (
 )
 
 
-def _body_and_head(model: Any) -> tuple[Any, Any]:
-    """Return (decoder body, LM head) of a causal LM, PEFT-wrapped or not."""
-    core = model.get_base_model() if hasattr(model, "get_base_model") else model
-    body = getattr(core, getattr(core, "base_model_prefix", "model"), None)
-    head = core.get_output_embeddings() if hasattr(core, "get_output_embeddings") else None
-    if body is None or body is core or head is None:
-        raise TypeError(
-            f"{type(core).__name__} does not expose a decoder body and LM head; "
-            "instructmine's trainer supports causal LMs built like transformers' *ForCausalLM"
-        )
-    return body, head
-
-
 def labelled_loss(
     model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None
 ) -> tuple[Any, int]:
     """Mean next-token NLL over labelled positions, and how many positions were labelled.
 
-    The LM head sees only the hidden states that predict a labelled token. With
-    ``num_items_in_batch`` (gradient accumulation) the summed NLL is divided by it instead,
-    as transformers' own loss does.
+    The LM head sees only the hidden states that predict a labelled token
+    (:func:`instructmine.nll.labelled_logits`). With ``num_items_in_batch`` (gradient
+    accumulation) the summed NLL is divided by it instead, as transformers' own loss does.
     """
     import torch
     import torch.nn.functional as F
 
-    body, head = _body_and_head(model)
-    labels = inputs["labels"]
-    hidden = body(
-        **{k: inputs[k] for k in _BODY_KEYS if k in inputs}, use_cache=False
-    ).last_hidden_state
-    targets = labels[:, 1:]
-    keep = targets != IGNORE_INDEX
-    logits = head(hidden[:, :-1][keep])
-    nll = F.cross_entropy(logits.float(), targets[keep], reduction="sum")
-    n = int(keep.sum())
+    if decoder_parts(model) is None:
+        raise TypeError(
+            f"{type(model).__name__} does not expose a decoder body and LM head; "
+            "instructmine's trainer supports causal LMs built like transformers' *ForCausalLM"
+        )
+    extra = {k: inputs[k] for k in _BODY_KEYS[2:] if k in inputs}
+    logits, targets, _ = labelled_logits(
+        model,
+        inputs["input_ids"],
+        inputs.get("attention_mask"),
+        inputs["labels"],
+        use_cache=False,
+        **extra,
+    )
+    nll = F.cross_entropy(logits, targets, reduction="sum")
+    n = int(targets.numel())
     denom = num_items_in_batch if num_items_in_batch is not None else max(n, 1)
     return nll / torch.as_tensor(denom, device=nll.device), n
 
