@@ -39,7 +39,8 @@ def main() -> None:
         dst.writelines(x for x in src if json.loads(x)["question_id"] in kept)
     # AlpacaEval: a JSON array; keep the first 10 records.
     rel = "alpaca_eval/text_davinci_003_model_outputs.json.gz"
-    records = json.load(gzip.open(SRC / rel, "rt", encoding="utf-8"))[:10]
+    with gzip.open(SRC / rel, "rt", encoding="utf-8") as f:
+        records = json.load(f)[:10]
     (DST / rel).parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(DST / rel, "wt", encoding="utf-8") as f:
         json.dump(records, f, ensure_ascii=False, indent=2)
