@@ -79,7 +79,7 @@ def encoded_nll(
     pad_token_id: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> list[TokenNLL]:
-    """NLL of each encoded example's labelled tokens, batched and length-sorted.
+    """NLL of each encoded example's labelled tokens under a causal LM, batched and length-sorted.
 
     ``progress`` is called with the number of examples finished after each batch.
     """
@@ -97,13 +97,14 @@ def encoded_nll(
                 width = max(len(encodeds[i].input_ids) for i in idx)
                 ids = torch.full((len(idx), width), pad_token_id, dtype=torch.long)
                 lab = torch.full((len(idx), width), IGNORE_INDEX, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
                 for r, i in enumerate(idx):
                     n = len(encodeds[i].input_ids)
                     ids[r, :n] = torch.tensor(encodeds[i].input_ids)
                     lab[r, :n] = torch.tensor(encodeds[i].labels)
-                    mask[r, :n] = 1
-                logits, targets, rows = labelled_logits(model, ids, mask, lab)
+                # Right padding under causal attention: real tokens never attend to the pads
+                # after them and pads carry no label, so no mask is passed and SDPA takes its
+                # is_causal fast path (≈5% faster on CPU, same values; benchmarks/score.py).
+                logits, targets, rows = labelled_logits(model, ids, None, lab)
                 nll = F.cross_entropy(logits, targets, reduction="none")
                 sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows, nll.double())
                 counts = torch.bincount(rows, minlength=len(idx))
