@@ -103,7 +103,7 @@ def encoded_nll(
                     lab[r, :n] = torch.tensor(encodeds[i].labels)
                 # Right padding under causal attention: real tokens never attend to the pads
                 # after them and pads carry no label, so no mask is passed and SDPA takes its
-                # is_causal fast path (≈5% faster on CPU, same values; benchmarks/score.py).
+                # is_causal fast path (≈5% faster on CPU, same values; benchmarks/RESULTS.md).
                 logits, targets, rows = labelled_logits(model, ids, None, lab)
                 nll = F.cross_entropy(logits, targets, reduction="none")
                 sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows, nll.double())

@@ -60,10 +60,6 @@ def default_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
-def _records(path: Path) -> list[tuple[int, dict]]:
-    return list(read_records(path))
-
-
 def _bad(path: Path, n: int, err: Exception) -> ValueError:
     return ValueError(f"{path}: record {n} does not have the expected fields ({err!r})")
 
@@ -73,14 +69,14 @@ def mt_bench(root: Path) -> list[EvalItem]:
     refs_path = root / "mt_bench" / "reference_answer_gpt-4.jsonl"
     refs = {}
     if refs_path.exists():
-        for n, rec in _records(refs_path):
+        for n, rec in read_records(refs_path):
             try:
                 refs[rec["question_id"]] = rec["choices"][0]["turns"][0]
             except (KeyError, IndexError) as err:
                 raise _bad(refs_path, n, err) from err
     path = root / "mt_bench" / "question.jsonl"
     items = []
-    for n, rec in _records(path):
+    for n, rec in read_records(path):
         try:
             qid = rec["question_id"]
             items.append(
@@ -95,7 +91,7 @@ def self_instruct(root: Path) -> list[EvalItem]:
     """Self-Instruct's 252 user-oriented instructions with their expert reference outputs."""
     path = root / "self_instruct_user_oriented" / "user_oriented_instructions.jsonl"
     items = []
-    for n, rec in _records(path):
+    for n, rec in read_records(path):
         try:
             inst = rec["instances"][0]
             prompt = rec["instruction"].strip()
@@ -111,7 +107,7 @@ def alpaca_eval(root: Path) -> list[EvalItem]:
     """AlpacaEval's 805 instructions with the text-davinci-003 reference outputs."""
     path = root / "alpaca_eval" / "text_davinci_003_model_outputs.json.gz"
     items = []
-    for n, rec in _records(path):
+    for n, rec in read_records(path):
         try:
             items.append(
                 EvalItem(f"alpaca_eval-{n}", rec["instruction"], rec["output"], rec.get("dataset"))
@@ -125,7 +121,7 @@ def flask(root: Path) -> list[EvalItem]:
     """FLASK's 1,740 instructions with reference answers and the 3 skills to grade each on."""
     path = root / "benchmarks" / "flask" / "flask_evaluation.jsonl.gz"
     items = []
-    for n, rec in _records(path):
+    for n, rec in read_records(path):
         try:
             items.append(
                 EvalItem(
@@ -145,7 +141,7 @@ def vicuna(root: Path) -> list[EvalItem]:
     """The 80 Vicuna questions (turn 1)."""
     path = root / "vicuna_bench" / "question.jsonl"
     items = []
-    for n, rec in _records(path):
+    for n, rec in read_records(path):
         try:
             qid = rec["question_id"]
             items.append(EvalItem(f"vicuna-{qid}", rec["turns"][0], None, rec.get("category")))

@@ -47,16 +47,12 @@ class Benchmark:
     metrics: tuple[str, ...] = ("acc", "acc_norm")
 
 
-def _lines(path: Path) -> Iterator[tuple[int, dict]]:
-    return read_records(path, "benchmark")
-
-
 def _bad(path: Path, n: int, err: Exception) -> ValueError:
     return ValueError(f"{path}: record {n} does not have the expected fields ({err!r})")
 
 
 def _arc(path: Path) -> Iterator[dict]:
-    for n, rec in _lines(path):
+    for n, rec in read_records(path, "benchmark"):
         try:
             labels = [c["label"] for c in rec["question"]["choices"]]
             yield {
@@ -74,7 +70,7 @@ def _piqa(folder: Path) -> Iterator[dict]:
     if not labels_path.exists():
         raise FileNotFoundError(f"PIQA labels not found: {labels_path} (needed beside valid.jsonl)")
     labels = labels_path.read_text().split()
-    records = list(_lines(folder / "valid.jsonl"))
+    records = list(read_records(folder / "valid.jsonl", "benchmark"))
     if len(labels) != len(records):
         raise ValueError(
             f"{labels_path} has {len(labels)} labels but {folder / 'valid.jsonl'} has "
@@ -93,7 +89,7 @@ def _piqa(folder: Path) -> Iterator[dict]:
 
 
 def _boolq(path: Path) -> Iterator[dict]:
-    for n, rec in _lines(path):
+    for n, rec in read_records(path, "benchmark"):
         try:
             yield {
                 "id": f"boolq-{n}",
@@ -106,7 +102,7 @@ def _boolq(path: Path) -> Iterator[dict]:
 
 
 def _winogrande(path: Path) -> Iterator[dict]:
-    for n, rec in _lines(path):
+    for n, rec in read_records(path, "benchmark"):
         try:
             sentence = rec["sentence"]
             blank = sentence.index("_")
@@ -175,7 +171,7 @@ def _truthfulqa_mc1(path: Path) -> Iterator[dict]:
 def _race(path: Path) -> Iterator[dict]:
     """lm-eval's RACE: one item per article, earlier questions answered in the context."""
     articles: dict[str, list[tuple[int, dict]]] = {}
-    for n, rec in _lines(path):
+    for n, rec in read_records(path, "benchmark"):
         articles.setdefault(rec.get("example_id") or rec["article"][:200], []).append((n, rec))
     for key, problems in articles.items():
         n, last = problems[-1]
