@@ -61,6 +61,8 @@ def test_kernel_equals_plain_python_on_adversarial_unicode():
     texts += ["", "   ", "a", "a a", "a b c d e f", "x\u2028y\u3000x", "ab–cd—ef-gh"]
     texts += ["ΑΣ ΟΔΟΣ οδος ΑΣ", "\u212aelvin kelvin", "İstanbul istanbul ISTANBUL"]
     texts += ["nul\x00inside nul", "ΣΑΣ\x00ΣΑΣ"]
+    # ASCII capitals next to uncased non-ASCII (lowered by the kernel's ASCII table only)
+    texts += ["“Hello” WORLD — hello world’s", "Émile ÉMILE émile", "naïve NAÏVE Naïve 🙂 A a"]
     fast = mtld_batch(texts)
     for t, f in zip(texts, fast, strict=True):
         assert f == mtld_of_tokens(tokens(t)), repr(t)
@@ -86,3 +88,16 @@ def test_known_values():
 def test_bad_threshold():
     with pytest.raises(ValueError, match="threshold"):
         mtld_batch(["a"], threshold=1.0)
+
+
+@pytest.mark.parametrize("threshold", [0.72, 0.6, 0.8, 0.5, 1 / 3])
+def test_integer_ttr_limits_equal_the_float_test(threshold):
+    """The kernel's ``types <= limit[count]`` is the reference's ``types / count <= threshold``."""
+    import numpy as np
+
+    from instructmine.indicators.mtld_kernel import _ttr_limits
+
+    limit = _ttr_limits(600, threshold)
+    for count in range(1, 601):
+        types = np.arange(count + 1)
+        assert ((types / count) <= threshold).tolist() == (types <= limit[count]).tolist()

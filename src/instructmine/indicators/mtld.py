@@ -14,12 +14,13 @@ One deliberate difference: a response with no word tokens (empty, or only digits
 e.g. ``"42."``) has MTLD ``0.0`` here (zero tokens, so zero mean factor length), where
 ``lexicalrichness`` raises ``ZeroDivisionError``.
 
-Speed: a batch's texts are joined with NUL separators (ASCII texts and the others in two
-groups), lower-cased, encoded and translated by C-level calls over each join (deleted characters
-become byte 0xFF, which never occurs in UTF-8; multi-byte Unicode whitespace and dashes are
-replaced at the byte level); a numba kernel then splits the buffer into tokens, interns them in
-a hash table (hash equality is confirmed byte by byte, so results are exact) and runs both
-passes. ``mtld_of_tokens`` is the plain-Python reference the kernel is tested against.
+Speed (``benchmarks/score.py --parts mtld``): ``encode_batch`` turns a batch into one UTF-8
+buffer with C-level calls (ASCII texts joined and encoded at once; a non-ASCII text is
+lower-cased in Python only when its non-ASCII characters are cased, otherwise ASCII
+lower-casing in the kernel gives the same result); the numba kernel (``mtld_kernel``) then
+tokenises without data-dependent branches, interns tokens in a hash table (exact: long tokens
+are compared byte by byte) and runs both passes. ``mtld_of_tokens`` is the plain-Python
+reference the kernel is tested against.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import string
 from collections.abc import Sequence
 from functools import cache
+from itertools import compress
 
 import numpy as np
 from pydantic import Field
@@ -47,53 +49,91 @@ _STR_TABLE = str.maketrans(
         **{c: None for c in _DELETE},
     }
 )
-# ASCII bytes only: bytes >= 0x80 are parts of UTF-8 sequences and pass through unchanged.
-_BYTE_TABLE = bytes(
-    b
-    if b >= 0x80
-    else b + 32
-    if 65 <= b <= 90  # A-Z -> a-z (the ASCII half of lower-casing)
-    else 0xFF
-    if chr(b) in _DELETE
-    else 0x20
-    if (chr(b) in WHITESPACE or chr(b) in string.punctuation)
-    else b
-    for b in range(256)
-)
+_ASCII = bytes(range(128))
 
 
-# Non-ASCII characters the rule maps, as UTF-8 byte sequences (UTF-8 is self-synchronising, so
-# a sequence can only match at a character boundary): whitespace -> space, dashes -> deleted.
-_MULTIBYTE = [
-    (c.encode("utf-8"), b" " if c in WHITESPACE else b"\xff")
-    for c in WHITESPACE + _DELETE
-    if not c.isascii()
-]
+def _code_table() -> np.ndarray:
+    """Per byte: the lower-cased byte | 256 if it is part of a token, 512 if it separates tokens.
 
-
-def _normalise_group(texts: list[str]) -> tuple[bytes, np.ndarray]:
-    """Normalise texts in one pass over their NUL-joined concatenation.
-
-    Returns the bytes (texts separated by NUL) and each text's byte length. NUL is neither cased
-    nor case-ignorable, so ``lower()`` of the join equals the join of each ``lower()`` (Greek
-    final sigma included). A text that itself holds NUL is normalised alone.
+    Bytes >= 0x80 (parts of UTF-8 sequences) are token bytes; deleted characters get 0.
     """
-    if not texts:
-        return b"", np.zeros(0, dtype=np.int64)
-    joined = "\x00".join(texts)
-    if len(texts) > 1 and joined.count("\x00") != len(texts) - 1:
-        parts = [_normalise_group([t])[0] for t in texts]
-        return b"\x00".join(parts), np.array([len(p) for p in parts], dtype=np.int64)
-    raw = joined.lower().encode("utf-8").translate(_BYTE_TABLE)
-    if not joined.isascii():
-        for seq, repl in _MULTIBYTE:
-            if seq in raw:
-                raw = raw.replace(seq, repl)
-    if len(texts) == 1:
-        return raw, np.array([len(raw)], dtype=np.int64)
-    seps = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 0)
-    bounds = np.concatenate([[-1], seps, [len(raw)]])
-    return raw, np.diff(bounds) - 1
+    code = np.zeros(256, dtype=np.int64)
+    for b in range(256):
+        ch = chr(b)
+        if b >= 0x80:
+            code[b] = b | 256
+        elif ch in _DELETE:  # before punctuation: "-" is deleted, not a separator
+            continue
+        elif ch in WHITESPACE or ch in string.punctuation:
+            code[b] = 512
+        else:
+            code[b] = ord(ch.lower()) | 256
+    return code
+
+
+def _multibyte_tables() -> tuple[np.ndarray, ...]:
+    """The non-ASCII characters the rule maps, as UTF-8 byte sequences for the kernel.
+
+    UTF-8 is self-synchronising, so a sequence can only match at a character boundary. Returns
+    (lead-byte mask, sequences padded to 4 bytes, their lengths, whether each is whitespace).
+    """
+    chars = [c for c in WHITESPACE + _DELETE if not c.isascii()]
+    seqs = np.zeros((len(chars), 4), dtype=np.uint8)
+    for k, c in enumerate(chars):
+        raw = c.encode("utf-8")
+        seqs[k, : len(raw)] = list(raw)
+    lens = np.array([len(c.encode("utf-8")) for c in chars], dtype=np.int64)
+    space = np.array([c in WHITESPACE for c in chars], dtype=np.bool_)
+    lead = np.zeros(256, dtype=np.bool_)
+    lead[seqs[:, 0]] = True
+    return lead, seqs, lens, space
+
+
+_CODE = _code_table()
+_LEAD, _SEQS, _SEQ_LENS, _SEQ_SPACE = _multibyte_tables()
+
+
+def _lower_non_ascii(texts: list[str]) -> list[bytes]:
+    """UTF-8 of non-ASCII texts, lower-cased in Python only where ASCII lower-casing is not enough.
+
+    ``str.lower`` maps ASCII letters independently of context, so a text whose non-ASCII
+    characters are all unchanged by ``lower()`` (checked on just those characters, which keeps
+    the context-dependent final sigma: a lone ``Σ`` lowers) needs only the kernel's ASCII
+    lower-casing. Checked for all texts at once through one NUL-joined buffer.
+    """
+    joined = "\x00".join(texts).encode("utf-8")
+    parts = joined.split(b"\x00")
+    if len(parts) != len(texts):  # a text holds NUL: check one by one
+        parts = [t.encode("utf-8") for t in texts]
+        only = [p.translate(None, _ASCII).decode("utf-8") for p in parts]
+    else:  # the non-ASCII characters of every text, in one pass over the joined buffer
+        only = joined.translate(None, _ASCII[1:]).decode("utf-8").split("\x00")
+    return [
+        t.lower().encode("utf-8") if o != o.lower() else p
+        for t, p, o in zip(texts, parts, only, strict=True)
+    ]
+
+
+def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, ...]:
+    """The kernel's input: (buffer, starts, ends, has-multibyte flags), see ``mtld_kernel``."""
+    is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+    plain = list(compress(texts, is_ascii))
+    other = _lower_non_ascii(list(compress(texts, ~is_ascii)))
+    lengths = np.concatenate(
+        [
+            np.fromiter(map(len, plain), dtype=np.int64, count=len(plain)),
+            np.fromiter(map(len, other), dtype=np.int64, count=len(other)),
+        ]
+    )
+    order = np.concatenate([np.flatnonzero(is_ascii), np.flatnonzero(~is_ascii)])
+    placed = np.cumsum(lengths + 1) - lengths - 1  # every text is followed by one space
+    starts = np.empty(len(texts), dtype=np.int64)
+    starts[order] = placed
+    ends = np.empty(len(texts), dtype=np.int64)
+    ends[order] = placed + lengths
+    head = [" ".join(plain).encode("ascii")] if plain else []
+    data = np.frombuffer(bytearray(b" ").join([*head, *other, b""]), dtype=np.uint8)  # writable
+    return data, starts, ends, ~is_ascii
 
 
 def tokens(text: str) -> list[str]:
@@ -145,30 +185,12 @@ def mtld_batch(texts: Sequence[str], threshold: float = 0.72) -> np.ndarray:
     if not 0 < threshold < 1:
         raise ValueError(f"MTLD threshold must be in (0, 1), got {threshold}")
     texts = list(texts)
-    is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
-    # ASCII texts and the others in two groups: lower() is much faster on an all-ASCII string
-    groups = [np.flatnonzero(is_ascii), np.flatnonzero(~is_ascii)]
-    blobs, lengths = [], np.zeros(len(texts), dtype=np.int64)
-    starts = np.zeros(len(texts), dtype=np.int64)
-    offset = 0
-    for group, idx in enumerate(groups):
-        if not len(idx):
-            continue
-        chosen = [texts[i] for i in idx]
-        if group == 0:  # ASCII: lower/translate keep every text's length, no separators needed
-            raw = "".join(chosen).lower().encode("ascii").translate(_BYTE_TABLE)
-            lens = np.fromiter(map(len, chosen), dtype=np.int64, count=len(chosen))
-            starts[idx] = offset + np.cumsum(lens) - lens
-        else:
-            raw, lens = _normalise_group(chosen)
-            # each text is followed by one separator byte (or the end of the group)
-            starts[idx] = offset + np.cumsum(lens + 1) - (lens + 1)
-        lengths[idx] = lens
-        blobs.append(raw)
-        offset += len(raw) + 1
-    data = np.frombuffer(b"\x20".join(blobs) + b"\x20", dtype=np.uint8)
-    ends = starts + lengths
-    return _kernel()(data, starts, ends, float(threshold))
+    if not texts:
+        return np.zeros(0, dtype=np.float64)
+    data, starts, ends, multibyte = encode_batch(texts)
+    return _kernel()(
+        data, starts, ends, multibyte, float(threshold), _CODE, _LEAD, _SEQS, _SEQ_LENS, _SEQ_SPACE
+    )
 
 
 class MTLDParams(IndicatorParams):
