@@ -60,3 +60,45 @@ def test_left_truncation_keeps_response(tiny_llama_dir):
     cut = conversation_nll(model, tok, [long_prompt], max_length=64)[0]
     assert cut.n_tokens == full.n_tokens
     assert math.isfinite(cut.mean)
+
+
+def test_shared_prefix_is_computed_once_with_the_same_values(tiny_llama_dir, monkeypatch):
+    """Conversations opening with the same system turn share a prefix that is run only once."""
+    from instructmine import nll
+    from instructmine.nll import encoded_nll, shared_prefix_length
+
+    batches_from_cache = []
+    real = nll._expanded_cache
+    monkeypatch.setattr(
+        nll, "_expanded_cache", lambda kv, b: batches_from_cache.append(b) or real(kv, b)
+    )
+
+    model, tok = load_causal_lm(tiny_llama_dir)
+    system = {"role": "system", "content": "You are a helpful assistant who answers briefly."}
+    convs = [
+        [system, *CONVS[0]],
+        [system, *CONVS[1]],
+        [
+            system,
+            {"role": "user", "content": "Name three colours."},
+            {"role": "assistant", "content": "Red, green and blue."},
+            {"role": "user", "content": "And two more?"},
+            {"role": "assistant", "content": "Yellow and purple."},
+        ],
+    ]
+    encs = [encode(tok, c, train_on="all_assistant") for c in convs]
+    skip = shared_prefix_length(encs)
+    first_label = min(next(j for j, v in enumerate(e.labels) if v != IGNORE_INDEX) for e in encs)
+    assert 8 <= skip < first_label
+    assert all(e.input_ids[:skip] == encs[0].input_ids[:skip] for e in encs)
+    shared = encoded_nll(model, encs, batch_size=2)
+    assert batches_from_cache == [2, 1]  # both batches started from the cached prefix
+    plain = encoded_nll(model, encs, batch_size=2, share_prefix=False)
+    assert batches_from_cache == [2, 1]
+    for conv, a, b in zip(convs, shared, plain, strict=True):
+        ref_sum, ref_n = _reference(model, tok, conv, last_only=False)
+        assert a.n_tokens == b.n_tokens == ref_n > 0
+        assert math.isclose(a.sum_nll, ref_sum, rel_tol=1e-4)
+        assert math.isclose(b.sum_nll, ref_sum, rel_tol=1e-4)
+    # a different system turn breaks the shared prefix: nothing is cached
+    assert shared_prefix_length([*encs, encode(tok, CONVS[2])]) == 0
