@@ -5,8 +5,9 @@ processes load it instead of compiling again. ``error_model="numpy"`` drops the 
 zero-division checks (no division here can be by zero).
 
 Input layout (built by ``mtld.encode_batch``): ``data`` holds every text's UTF-8 bytes, each
-followed by one ASCII space; text ``t`` is ``data[starts[t]:ends[t]]``. Non-ASCII texts are
-already lower-cased; ASCII upper case is lowered here through ``code``.
+followed by one ASCII space; text ``t`` is ``data[starts[t]:ends[t]]``. A text with cased
+non-ASCII characters arrives lower-cased by Python; for every other text lower-casing only has to
+map ASCII letters, which happens here through ``code``.
 
 ``code[byte]`` packs what a byte is: bits 0-7 the (lower-cased) byte if it belongs to a token,
 else 0; bit 8 set for a token byte; bit 9 set for a separator (whitespace, punctuation). A byte
