@@ -6,8 +6,8 @@ Each part measures ours and a baseline in the same run, so ratios hold on a busy
   the project's runner (length-sorted windows, ``nll.py`` batches, LM head only at response
   positions, a prefix shared by a chunk's records run once) vs a plain per-record transformers
   loop at batch size 1 (as Cherry LLM and Superfiltering score: full logits, then the loss over
-  the response). Reports tokens/s and
-  the achieved FLOP/s (2 · params · tokens) as a fraction of an fp32 matmul peak measured here.
+  the response). Reports tokens/s and the achieved FLOP/s (2 · params · tokens) as a fraction
+  of an fp32 matmul peak measured here, and the fraction counting only executed FLOPs.
 - ``mtld``: records/s of ``mtld_batch`` vs ``LexicalRichness(text).mtld(0.72)`` on the same
   responses, and whether every value is identical.
 - ``knn``: self-kNN (k=6) over N random-but-realistic 384-d unit embeddings (a mixture of
