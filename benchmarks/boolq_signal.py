@@ -24,11 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
-
-BOOLQ = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "benchmarks" / "boolq"
 
 
 def main() -> None:
@@ -36,22 +33,28 @@ def main() -> None:
     ap.add_argument("--model", default="smollm2-135m-instruct")
     ap.add_argument("--items", type=int, default=200)
     ap.add_argument("--formats", nargs="+", default=["plain", "chat", "4shot"])
+    ap.add_argument("--benchmarks-dir", help="as for `instructmine eval` (default: ../shared/...)")
     args = ap.parse_args()
 
     import torch
     from sklearn.metrics import roc_auc_score
 
+    from instructmine.evaluate.nlp import default_benchmarks_dir, get_benchmark
     from instructmine.evaluate.records import read_records
     from instructmine.models import load_causal_lm
 
-    dev = [rec for _, rec in read_records(BOOLQ / "dev.jsonl.gz", "benchmark")]
+    root = default_benchmarks_dir(args.benchmarks_dir)
+    dev = [rec for _, rec in read_records(root / "boolq" / "dev.jsonl.gz", "benchmark")]
+    # the NLP suite's own BoolQ conversion supplies lm-eval's prompt text
+    for rec, item in zip(dev, get_benchmark("boolq").convert(root), strict=True):
+        rec["query"] = item["query"]
     shots, items = dev[-4:], dev[: min(args.items, len(dev) - 4)]
     gold = np.array([int(bool(r["answer"])) for r in items])
     model, tok = load_causal_lm(args.model)
     model.eval()
 
     def plain(r: dict) -> str:
-        return f"{r['passage']}\nQuestion: {r['question']}?\nAnswer:"
+        return r["query"]
 
     def chat(r: dict) -> str:
         user = f"{r['passage']}\n\nQuestion: {r['question']}? Answer with yes or no."
