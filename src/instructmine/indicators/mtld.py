@@ -57,7 +57,7 @@ def _code_table() -> np.ndarray:
 
     Bytes >= 0x80 (parts of UTF-8 sequences) are token bytes; deleted characters get 0.
     """
-    code = np.zeros(256, dtype=np.int64)
+    code = np.zeros(256, dtype=np.uint64)
     for b in range(256):
         ch = chr(b)
         if b >= 0x80:

@@ -64,17 +64,19 @@ def _ttr_limits(longest, threshold):
 @njit(cache=True, error_model="numpy", inline="always")
 def _one_pass(ids, n, n_types, threshold, reverse, stamp, limit):
     stamp[:] = -1
+    u1 = np.uint64(1)
+    un = np.uint64(n)
     seg = 0
     types = 0
-    count = 0
+    count = np.uint64(0)
     factors = 0.0
-    for k in range(n):
-        w = ids[n - 1 - k] if reverse else ids[k]
-        count += 1
+    for k in range(un):
+        w = ids[un - u1 - k] if reverse else ids[k]
+        count += u1
         types += stamp[w] != seg
         stamp[w] = seg
         if types <= limit[count]:
-            count = 0
+            count = np.uint64(0)
             types = 0
             seg += 1
             factors += 1
@@ -102,36 +104,48 @@ def batch(data, starts, ends, has_multibyte, threshold, code, lead, seqs, seq_le
     cap = longest // 2 + 2
     bounds = np.empty(cap + 1, dtype=np.int64)  # token j is buf[bounds[j]:bounds[j + 1]]
     words = np.empty(cap, dtype=np.uint64)  # a token's last (up to) 8 bytes, packed
-    ids = np.empty(cap, dtype=np.int64)
+    ids = np.empty(cap, dtype=np.uint64)
     size = 1
     while size < 2 * cap:
         size *= 2
-    slots = np.empty(size, dtype=np.int64)  # open-addressing table: slot -> first token index
+    # Open-addressing table shared by all texts: a slot holds base + j + 1 for token j of the text
+    # whose tokens are numbered from base, so entries of earlier texts (<= base) read as empty and
+    # the table never needs clearing.
+    slots = np.zeros(size, dtype=np.uint64)
+    base = 0
     buf = np.empty(longest + 1, dtype=np.uint8)
     stamp = np.empty(cap, dtype=np.int64)
     limit = _ttr_limits(cap, threshold)
     prime = np.uint64(0x9E3779B97F4A7C15)
+    # Indices are unsigned throughout: numba then skips the negative-index fix-up (a compare and
+    # a conditional move on every array access), worth ~15% here.
+    u0 = np.uint64(0)
+    u1 = np.uint64(1)
+    u8 = np.uint64(8)
+    u255 = np.uint64(255)
+    u9 = np.uint64(9)
     for t in range(n_texts):
+        m = u0
+        nu = u0
+        first = u0
+        w = u0
         # Tokenise without branches on the byte class (they would mispredict once per token):
         # every byte is stored, only token bytes advance m; a separator closes a non-empty token.
-        m = 0
-        n = 0
-        first = 0
-        w = np.uint64(0)
-        for i in range(starts[t], ends[t] + 1):  # data[ends[t]] is a space
+        for i in range(np.uint64(starts[t]), np.uint64(ends[t] + 1)):  # data[ends[t]] is a space
             k = code[data[i]]
-            c = k & 255
-            tok = (k >> 8) & 1
-            sep = k >> 9
+            c = k & u255
+            tok = (k >> u8) & u1
+            sep = k >> u9
             buf[m] = c
-            w = (w << np.uint64(8 * tok)) | np.uint64(c)
+            w = (w << (u8 * tok)) | c
             m += tok
-            bounds[n] = first
-            words[n] = w
-            n += sep & (m > first)
+            bounds[nu] = first
+            words[nu] = w
+            nu += sep & np.uint64(m > first)
             first = m if sep else first
-            w &= np.uint64(sep - 1)  # a separator starts the next token afresh
-        bounds[n] = first
+            w &= sep - u1  # a separator starts the next token afresh
+        bounds[nu] = first
+        n = np.int64(nu)
         if n == 0:
             out[t] = 0.0
             continue
@@ -141,31 +155,33 @@ def batch(data, starts, ends, has_multibyte, threshold, code, lead, seqs, seq_le
         while tsize < 2 * n:
             tsize *= 2
         mask = np.uint64(tsize - 1)
-        slots[:tsize] = -1
         n_types = 0
-        for j in range(n):
-            lj = bounds[j + 1] - bounds[j]
+        ubase = np.uint64(base)
+        for j in range(np.uint64(n)):
+            lj = bounds[j + u1] - bounds[j]
             wj = words[j]
             h = (wj ^ np.uint64(lj)) * prime
             slot = (h ^ (h >> np.uint64(32))) & mask
             while True:
-                k = slots[slot]
-                if k < 0:
-                    slots[slot] = j
+                kk = slots[slot]
+                if kk <= ubase:
+                    slots[slot] = ubase + j + u1
                     ids[j] = n_types
                     n_types += 1
                     break
-                if words[k] == wj and bounds[k + 1] - bounds[k] == lj:
+                k = kk - ubase - u1
+                if words[k] == wj and bounds[k + u1] - bounds[k] == lj:
                     same = True
                     if lj > 8:
-                        for q in range(lj):
-                            if buf[bounds[k] + q] != buf[bounds[j] + q]:
+                        for q in range(np.uint64(lj)):
+                            if buf[np.uint64(bounds[k]) + q] != buf[np.uint64(bounds[j]) + q]:
                                 same = False
                                 break
                     if same:
                         ids[j] = ids[k]
                         break
-                slot = (slot + np.uint64(1)) & mask
+                slot = (slot + u1) & mask
+        base += n
         fwd = _one_pass(ids, n, n_types, threshold, False, stamp[:n_types], limit)
         bwd = _one_pass(ids, n, n_types, threshold, True, stamp[:n_types], limit)
         out[t] = (fwd + bwd) / 2
