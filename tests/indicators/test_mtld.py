@@ -48,6 +48,15 @@ def test_equals_lexicalrichness_on_fixture_responses():
         assert list(mtld_batch(texts, threshold)) == [reference(t, threshold) for t in texts]
 
 
+def test_batch_equals_each_text_alone():
+    """The kernel's hash table is shared by a batch's texts and never cleared: no leaks."""
+    texts = [r["messages"][-1]["content"] for r in alpaca_records(30)]
+    texts += ["internationalization internationalization", "internationalization other"]
+    alone = [mtld_batch([t])[0] for t in texts]
+    assert list(mtld_batch(texts)) == alone
+    assert list(mtld_batch(texts[::-1])) == alone[::-1]
+
+
 def test_kernel_equals_plain_python_on_adversarial_unicode():
     rng = random.Random(7)
     alphabet = (

@@ -9,11 +9,12 @@ followed by one ASCII space; text ``t`` is ``data[starts[t]:ends[t]]``. A text w
 non-ASCII characters arrives lower-cased by Python; for every other text lower-casing only has to
 map ASCII letters, which happens here through ``code``.
 
-``code[byte]`` packs what a byte is: bits 0-7 the (lower-cased) byte if it belongs to a token,
-else 0; bit 8 set for a token byte; bit 9 set for a separator (whitespace, punctuation). A byte
-with neither bit (digits, ``-``) is deleted: it neither ends a token nor joins it. Multi-byte
-whitespace and dashes (``seqs``) are first overwritten in place by spaces / deleted bytes (same
-length) in the texts flagged ``has_multibyte``.
+``code[byte]`` (uint64, like every index here) packs what a byte is: bits 0-7 the
+(lower-cased) byte if it belongs to a token, else 0; bit 8 set for a token byte; bit 9 set for a
+separator (whitespace, punctuation). A byte with neither bit (digits, ``-``) is deleted: it
+neither ends a token nor joins it. Multi-byte whitespace and dashes (``seqs``) are first
+overwritten in place by spaces / deleted bytes (same length) in the texts flagged
+``has_multibyte``.
 """
 
 import numpy as np
