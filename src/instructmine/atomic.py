@@ -1,0 +1,126 @@
+"""Atomic writes: the one helper every stage uses to put a file (or folder) in place.
+
+A result is written to a hidden temporary name beside its destination and renamed onto it only
+when complete (``os.replace`` is atomic on POSIX), so a reader sees the old file or the whole new
+one, never a half; on any error, Ctrl-C included, the temporary is removed and the destination
+is left as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+TMP_PREFIX = ".tmp-"
+
+
+class OutputPathError(ValueError):
+    """An output path cannot be written (it is a folder, or it is one of the inputs)."""
+
+
+def temporary_sibling(dest: Path) -> Path:
+    """A unique hidden name in ``dest``'s folder (same file system, so the rename is atomic)."""
+    return dest.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{dest.name}")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_path(dest: Path | str, *, folder: bool = False, fsync: bool = False) -> Iterator[Path]:
+    """Yield a temporary path; when the block succeeds it replaces ``dest``.
+
+    With ``folder`` the temporary is a folder (created) and replaces a folder at ``dest``. A
+    file destination that is an existing folder is refused before anything is written.
+    """
+    dest = Path(dest)
+    if not folder and dest.is_dir():
+        raise OutputPathError(f"{dest} is a folder; give a file path to write")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_sibling(dest)
+    if folder:
+        tmp.mkdir()
+    try:
+        yield tmp
+        if fsync and not folder:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        if folder and dest.exists():
+            old = temporary_sibling(dest)
+            os.replace(dest, old)
+            os.replace(tmp, dest)
+            _remove(old)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+@contextmanager
+def atomic_open(dest: Path | str, mode: str = "wb", **kwargs: Any) -> Iterator[IO]:
+    """Open a temporary file for writing; it becomes ``dest`` when the block succeeds."""
+    with atomic_path(dest) as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh
+
+
+def write_bytes(dest: Path | str, data: bytes, fsync: bool = False) -> Path:
+    """Write ``data`` to ``dest`` atomically."""
+    with atomic_path(dest, fsync=fsync) as tmp:
+        tmp.write_bytes(data)
+    return Path(dest)
+
+
+def write_text(dest: Path | str, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``dest`` atomically."""
+    return write_bytes(dest, text.encode("utf-8"))
+
+
+def write_json(dest: Path | str, data: Any, indent: int | None = 2) -> Path:
+    """Write ``data`` as JSON (UTF-8, trailing newline) to ``dest`` atomically."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
+    return write_text(dest, text + "\n")
+
+
+def write_table(table: Any, dest: Path | str, fsync: bool = False, **kwargs: Any) -> Path:
+    """Write an Arrow table as Parquet to ``dest`` atomically."""
+    import pyarrow.parquet as pq
+
+    with atomic_path(dest, fsync=fsync) as tmp:
+        pq.write_table(table, tmp, **kwargs)
+    return Path(dest)
+
+
+def remove_stale(folder: Path | str) -> int:
+    """Remove temporaries a killed process left in ``folder``; return how many."""
+    n = 0
+    for stale in Path(folder).glob(f"{TMP_PREFIX}*"):
+        _remove(stale)
+        n += 1
+    return n
+
+
+def refuse_overwriting_inputs(outputs: list[Path | str], inputs: list[Path | str]) -> None:
+    """Raise :class:`OutputPathError` when an output path is one of the inputs.
+
+    Compared after resolving symlinks, so ``./x.jsonl`` and ``x.jsonl`` are the same file; an
+    input folder also refuses outputs inside it only when that output is itself an input.
+    """
+    resolved = {Path(p).resolve(): Path(p) for p in inputs}
+    for out in outputs:
+        hit = resolved.get(Path(out).resolve())
+        if hit is not None:
+            raise OutputPathError(
+                f"output {out} is also an input ({hit}); writing it would destroy the data "
+                "being read. Choose another output path"
+            )

@@ -1,0 +1,149 @@
+"""The stage contract: input files + a validated config -> output files + a manifest.
+
+Every stage (ingest, score, train, evaluate, and the science stages that follow) writes a
+manifest: a JSON document holding the stage's own summary plus a ``"stage"`` block with
+
+- ``name`` and ``version`` (bumped when a code change alters what the stage produces);
+- ``config`` and its hash ``config_hash``;
+- ``inputs``: for every input, its content digest (a file's SHA-256, or a folder's or model's
+  content fingerprint, :mod:`instructmine.fingerprint`); models named by alias, folder or hub id
+  are inputs too (``models``);
+- ``outputs``: the digest of every output file or folder, as written;
+- ``created`` and ``seconds``.
+
+A stage asked to run again first reads its manifest: when the name, version, config hash and
+every input digest match and every output is still there with the digest it was written with,
+the stage is skipped and its stored summary returned. Digests recorded earlier are reused for
+files whose size and modification time are unchanged, so a skip costs a few ``stat`` calls.
+Inputs that are not local files or folders (a hub dataset id) can't be hashed: such a stage
+always runs. A hub *model* is named by the revision found in the local cache, or by its id
+alone when none is cached (the one place a name stands in for content).
+
+Usage inside a stage function::
+
+    stage = Stage("ingest", 1, config, inputs={"a.json": path}, outputs=[pool])
+    done = stage.done(manifest_path)        # the stored document, or None
+    if done is not None:
+        return Summary.from_dict(done)
+    ...                                     # do the work, write the outputs
+    stage.write(manifest_path, summary.to_dict())
+
+See ``docs/stages.md`` for the run-folder format and how to add a stage.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from instructmine import atomic
+from instructmine.fingerprint import digest_json, file_digest, model_fingerprint
+
+STAGE_KEY = "stage"
+
+
+def read_manifest(path: Path | str) -> dict[str, Any] | None:
+    """A stage manifest's JSON document, or None when absent or unreadable."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _digest(ref: Path | str, known: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Digest of a file or folder; None when it is neither (it cannot be hashed)."""
+    path = Path(ref)
+    if path.is_file():
+        return file_digest(path, known if known and "sha256" in known else None)
+    if path.is_dir():
+        return {"fingerprint": model_fingerprint(path)}
+    return None
+
+
+def _same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    if a is None or b is None:
+        return False
+    key = "sha256" if "sha256" in a else "fingerprint"
+    return a.get(key) is not None and a.get(key) == b.get(key)
+
+
+@dataclass
+class Stage:
+    """One stage run: its name, version, config, input and output paths."""
+
+    name: str
+    version: int
+    config: Mapping[str, Any]
+    inputs: Mapping[str, Path | str]
+    outputs: Sequence[Path | str] = ()
+    models: Mapping[str, str] = field(default_factory=dict)
+    _started: float = field(default=0.0, init=False, repr=False)
+    _input_digests: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def config_hash(self) -> str:
+        """Hash of the stage's config (JSON, keys sorted)."""
+        return digest_json({"stage": self.name, "config": dict(self.config)})
+
+    def _digests(self, known: Mapping[str, Any]) -> dict[str, Any]:
+        out = {label: _digest(ref, known.get(label)) for label, ref in self.inputs.items()}
+        for label, name in self.models.items():
+            out[label] = {"fingerprint": model_fingerprint(name)}
+        return out
+
+    def done(self, manifest: Path | str) -> dict[str, Any] | None:
+        """The stored manifest when this exact stage already finished, else None.
+
+        Also starts the clock and records the input digests used by :meth:`write`.
+        """
+        self._started = time.perf_counter()
+        doc = read_manifest(manifest)
+        block = (doc or {}).get(STAGE_KEY) or {}
+        self._input_digests = self._digests(block.get("inputs") or {})
+        if not block or block.get("name") != self.name or block.get("version") != self.version:
+            return None
+        if block.get("config_hash") != self.config_hash:
+            return None
+        stored = block.get("inputs") or {}
+        if set(stored) != set(self._input_digests) or not all(
+            _same(d, stored.get(k)) for k, d in self._input_digests.items()
+        ):
+            return None
+        for ref, recorded in (block.get("outputs") or {}).items():
+            if not Path(ref).exists() or not _same(_digest(ref, recorded), recorded):
+                return None
+        if {str(Path(o)) for o in self.outputs} - set(block.get("outputs") or {}):
+            return None
+        return doc
+
+    def block(self) -> dict[str, Any]:
+        """The ``"stage"`` block for outputs as they are now on disk."""
+        if not self._input_digests:
+            self._input_digests = self._digests({})
+        return {
+            "name": self.name,
+            "version": self.version,
+            "config": dict(self.config),
+            "config_hash": self.config_hash,
+            "inputs": self._input_digests,
+            "outputs": {str(Path(o)): _digest(o, None) for o in self.outputs},
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - self._started, 2) if self._started else None,
+        }
+
+    def write(self, manifest: Path | str, summary: Mapping[str, Any]) -> dict[str, Any]:
+        """Write ``summary`` plus the stage block to ``manifest`` atomically; return it."""
+        doc = {**dict(summary), STAGE_KEY: self.block()}
+        atomic.write_json(manifest, doc)
+        return doc
+
+
+def strip_stage(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A manifest's summary without the stage block."""
+    return {k: v for k, v in doc.items() if k != STAGE_KEY}
