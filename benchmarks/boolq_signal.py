@@ -39,11 +39,12 @@ def main() -> None:
     import torch
     from sklearn.metrics import roc_auc_score
 
-    from instructmine.evaluate.nlp import default_benchmarks_dir, get_benchmark
+    from instructmine.data_dirs import benchmarks_dir
+    from instructmine.evaluate.nlp import get_benchmark
     from instructmine.evaluate.records import read_records
     from instructmine.models import load_causal_lm
 
-    root = default_benchmarks_dir(args.benchmarks_dir)
+    root = benchmarks_dir(args.benchmarks_dir)
     dev = [rec for _, rec in read_records(root / "boolq" / "dev.jsonl.gz", "benchmark")]
     # the NLP suite's own BoolQ conversion supplies lm-eval's prompt text
     for rec, item in zip(dev, get_benchmark("boolq").convert(root), strict=True):

@@ -43,10 +43,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args()
 
-    from instructmine.evaluate.nlp import default_benchmarks_dir, prepare
+    from instructmine.data_dirs import benchmarks_dir
+    from instructmine.evaluate.nlp import prepare
     from instructmine.models import resolve
 
-    task = prepare(args.task, default_benchmarks_dir())
+    task = prepare(args.task, benchmarks_dir())
     model_dir = resolve(args.model)  # converts the GGUF once, so neither side pays for it
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
     if args.threads:

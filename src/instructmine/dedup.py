@@ -104,13 +104,13 @@ def dedup_pool(
     clusters_path = out.with_name(out.stem + ".clusters.jsonl")
     summary = DedupSummary(
         str(pool), str(out), str(clusters_path), cfg.method, config=cfg.model_dump()
-    )  # noqa: E501
+    )
     exact_keys: dict[bytes, str] = {}
     lsh = (
         MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm)
         if cfg.method != "exact"
         else None
-    )  # noqa: E501
+    )
     signatures: dict[str, LeanMinHash] = {}
     clusters = _Clusters()
     writer = PoolWriter(out)

@@ -44,12 +44,13 @@ def run_demo(out: Path, console: Console | None = None) -> None:
     from instructmine.io import (
         ingest,
         print_summary,
-        sample_data_dir,
+        sample_eval_dir,
         sample_eval_path,
         sample_sources,
     )
     from instructmine.pool_stats import pool_stats, print_stats
-    from instructmine.scores import render_summary, score_pool
+    from instructmine.scoring import score_pool
+    from instructmine.scoring.render import render_summary
     from instructmine.train import TrainConfig, train
 
     console = console or Console()
@@ -91,7 +92,7 @@ def run_demo(out: Path, console: Console | None = None) -> None:
     )
 
     console.rule("[bold]4. Evaluate the fine-tuned model (NLP, code, chat, eval loss)")
-    root = sample_data_dir().parent / "eval_sample"
+    root = sample_eval_dir()  # the same self-instruct file as eval.parquet: the losses agree
     cfg = demo_config().model_copy(
         update={"data_dir": str(root), "benchmarks_dir": str(root / "benchmarks")}
     )

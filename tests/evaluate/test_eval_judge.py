@@ -20,6 +20,8 @@ from shared_paths import shared_data_or_skip
 class ScriptedJudge:
     """A judge that replies from a script (a real Judge implementation, no network)."""
 
+    transport_errors = (ConnectionError,)
+
     def __init__(self, replies):
         self.replies = list(replies)
         self.seen = []
@@ -96,14 +98,47 @@ def test_position_swap_cancels_order_bias():
 
 def test_unreachable_judge_fails_loudly():
     cfg = JudgeConfig(
-        kind="openai", base_url="http://127.0.0.1:9/v1", max_retries=1, backoff=0.0, timeout=5
+        kind="openai",
+        base_url="http://127.0.0.1:9/v1",
+        max_retries=1,
+        backoff=0.0,
+        timeout=5,
+        max_consecutive_failures=2,
     )
-    from instructmine.evaluate.judge import make_judge
+    from instructmine.evaluate.judge import JudgeUnavailableError, make_judge
 
     grader = Grader(make_judge(cfg), cfg)
-    with pytest.raises(RuntimeError, match="judge unreachable"):
+    assert grader.rate("q1", "a") is None  # one item lost: counted, the run goes on
+    with pytest.raises(JudgeUnavailableError, match="judge unreachable.*2 items in a row"):
+        grader.rate("q2", "a")
+    assert grader.counts.transport_errors == 4 and grader.counts.failed_items == 2
+
+
+def test_a_programming_error_in_the_judge_propagates():
+    """Only transport errors are retried and counted; a bug surfaces at once."""
+    grader = Grader(ScriptedJudge([TypeError("bug in the client code")]), JudgeConfig(backoff=0))
+    with pytest.raises(TypeError, match="bug in the client code"):
         grader.rate("q", "a")
-    assert grader.counts.transport_errors == 2
+    assert grader.counts.transport_errors == 0 and grader.counts.failed_items == 0
+
+
+def test_a_judge_dying_mid_run_stops_the_set_instead_of_a_partial_mean():
+    from instructmine.evaluate.chat import grade_single
+    from instructmine.evaluate.eval_sets import EvalItem
+    from instructmine.evaluate.judge import JudgeUnavailableError
+
+    down = [ConnectionError("refused")] * 20
+    judge = ScriptedJudge(["Rating: [[7]]", "Rating: [[5]]", *down])
+    cfg = JudgeConfig(max_retries=1, backoff=0.0, max_consecutive_failures=3)
+    items = [EvalItem(f"i{k}", f"question {k}") for k in range(8)]
+    with pytest.raises(JudgeUnavailableError, match="3 items in a row"):
+        grade_single(Grader(judge, cfg), items, ["answer"] * 8, parallel=1)
+    # a transient failure between answers does not stop the run, and the mean says its coverage
+    flaky = ScriptedJudge(["Rating: [[8]]", ConnectionError("blip"), ConnectionError("blip")])
+    flaky.replies += ["Rating: [[4]]"]
+    out = grade_single(Grader(flaky, cfg), items[:3], ["a"] * 3, parallel=1)
+    assert (out["score"], out["n_rated"], out["n_items"]) == (6.0, 2, 3)
+    assert out["coverage"] == pytest.approx(2 / 3)
 
 
 def test_missing_api_key_variable_is_an_error(monkeypatch):
@@ -134,11 +169,22 @@ def test_local_transformers_judge_runs_and_counts_failures(tiny_llama_dir):
     assert grader.describe()["kind"] == "local"
 
 
-def test_eval_sets_from_shared_data():
+def test_eval_sets_from_shared_data(tmp_path):
+    from instructmine.io import ingest, read_pool
+
     root = shared_data_or_skip()
     mt = load_eval_set("mt_bench", root)
-    assert len(mt) == 80 and sum(it.reference is not None for it in mt) == 30
-    assert {it.category for it in mt if it.reference} <= {"math", "reasoning", "coding"}
+    referenced = [it for it in mt if it.reference is not None]
+    assert len(mt) == 80 and len(referenced) >= 30
+    assert {"math", "reasoning", "coding"} <= {it.category for it in referenced}
+    # one reader: the eval set's reference conversations are exactly what ingest keeps
+    ingest(
+        [root / "mt_bench" / "question.jsonl"],
+        tmp_path / "mt.parquet",
+        references=root / "mt_bench" / "reference_answer_gpt-4.jsonl",
+    )
+    pooled = [r["messages"] for r in read_pool(tmp_path / "mt.parquet").to_pylist()]
+    assert [it.conversation() for it in referenced] == pooled
     si = load_eval_set("self_instruct", root)
     assert len(si) == 252 and all(it.reference for it in si)
     assert len(load_eval_set("alpaca_eval", root)) == 805

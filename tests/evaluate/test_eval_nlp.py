@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from instructmine.evaluate.nlp import (
-    default_benchmarks_dir,
-    get_benchmark,
-    offline,
-    prepare,
-    run_nlp,
-)
+from instructmine.data_dirs import benchmarks_dir
+from instructmine.evaluate.nlp import get_benchmark, prepare, run_nlp
 from instructmine.evaluate.nlp_data import BENCHMARKS
+from instructmine.offline import offline
 from shared_paths import shared_data_or_skip
 
 
@@ -101,7 +97,7 @@ def test_bad_inputs_give_clear_errors(mini_benchmarks, tmp_path):
     with pytest.raises(ValueError, match=r"ARC-Challenge-Dev.jsonl: record 1"):
         prepare("arc_challenge", mini_benchmarks, cache_root=tmp_path / "c3")
     with pytest.raises(FileNotFoundError, match="--benchmarks-dir"):
-        default_benchmarks_dir(tmp_path / "nowhere")
+        benchmarks_dir(tmp_path / "nowhere")
 
 
 def test_offline_context_sets_and_restores(monkeypatch):

@@ -57,4 +57,4 @@ def test_score_bad_inputs_exit_1_with_reason(tmp_path):
     res = run("score", str(pool), "-o", str(tmp_path / "s"), "-i", "reward")
     assert res.returncode == 1 and "none ships offline" in res.stderr
     res = run("score", str(tmp_path / "missing.parquet"), "-o", str(tmp_path / "s"))
-    assert res.returncode == 1 and "does not exist" in res.stderr
+    assert res.returncode == 1 and "no such pool file" in " ".join(res.stderr.split())

@@ -27,7 +27,7 @@ def test_exact_and_near_duplicates(tmp_path):
             "output": c["conversations"][2]["value"],
         }
         for c in raw
-    ]  # noqa: E501
+    ]
     exact = dict(base[0], output="  " + base[0]["output"].upper() + "\n")  # case/space only
     words = base[1]["output"].split()
     near = dict(base[1], output=" ".join(words[:-3] + ["entirely", "different", "ending."]))

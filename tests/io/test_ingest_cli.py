@@ -29,7 +29,7 @@ def cli(*args, cwd=None):
 def test_ingest_inspect_export_dedup(tmp_path):
     pool = tmp_path / "pool.parquet"
     srcs = [FIXTURES / "alpaca_5000.json", FIXTURES / "p3_ag_news.jsonl.gz"]
-    r = cli("ingest", *srcs, "-o", pool, "--source", "alpaca", "--source", "p3", "--category", "x")  # noqa: E501
+    r = cli("ingest", *srcs, "-o", pool, "--source", "alpaca", "--source", "p3", "--category", "x")
     assert r.returncode == 0, r.stderr
     assert "Ingest summary" in r.stdout and "p3_ag_news.jsonl.gz" in r.stdout
     rows = read_pool(pool).to_pylist()
@@ -49,7 +49,7 @@ def test_ingest_inspect_export_dedup(tmp_path):
     assert r.returncode == 0, r.stderr
     assert [x["messages"] for x in read_jsonl(tmp_path / "out.jsonl")] == [
         x["messages"] for x in rows
-    ]  # noqa: E501
+    ]
 
     dup = tmp_path / "dup.json"
     raw = load_records(srcs[0])
@@ -79,7 +79,7 @@ def test_usage_errors(tmp_path):
     assert r.returncode == 1 and "no such file" in r.stderr
     r = cli(
         "ingest", FIXTURES / "alpaca_5000.json", "-o", tmp_path / "p.parquet", "--format", "bogus"
-    )  # noqa: E501
+    )
     assert r.returncode == 1 and "unknown format" in r.stderr
     r = cli("inspect", tmp_path / "nothing.parquet")
     assert r.returncode == 1 and "no such pool file" in r.stderr

@@ -23,7 +23,7 @@ def _expected(name: str, rec: dict) -> list[list[dict]]:
         "dolly_3k.json",
         "code_alpaca_2k.json.gz",
         "new_codealpaca.json",
-    ):  # noqa: E501
+    ):
         return [_single(rec["instruction"], rec["input"], rec["output"])]
     if name == "dolly_original_fields.jsonl":
         return [_single(rec["instruction"], rec["context"], rec["response"])]
@@ -131,7 +131,7 @@ def test_messages_text_parts_and_sharegpt_system_field(tmp_path):
                             {"type": "text", "text": "Hi "},
                             {"type": "text", "text": "there"},
                         ],
-                    },  # noqa: E501
+                    },
                     {"role": "assistant", "content": "Hello"},
                 ]
             }
@@ -149,7 +149,7 @@ def test_messages_text_parts_and_sharegpt_system_field(tmp_path):
                     ],
                 }
             ]
-        )  # noqa: E501
+        )
     )
     ingest([tmp_path / "m.jsonl", tmp_path / "s.json"], tmp_path / "p.parquet")
     rows = read_pool(tmp_path / "p.parquet").to_pylist()
@@ -181,7 +181,7 @@ def test_format_option_overrides_and_bad_format(tmp_path):
     src = tmp_path / "x.jsonl"
     src.write_text(
         json.dumps({"prompt": "Q", "completion": "A", "instruction": "I", "output": "O"}) + "\n"
-    )  # noqa: E501
+    )
     ingest([src], tmp_path / "p.parquet", format="p3")
     (row,) = read_pool(tmp_path / "p.parquet").to_pylist()
     assert row["messages"][0]["content"] == "Q"

@@ -78,7 +78,7 @@ def test_unknown_role_and_no_assistant_turn(tmp_path):
     conv_no_answer = [{"from": "human", "value": "Hi"}]
     src.write_text(
         json.dumps([{"conversations": conv_bad_role}, {"conversations": conv_no_answer}])
-    )  # noqa: E501
+    )
     summary, rejects = _run(tmp_path, src)
     assert summary.rejected == 2 and summary.kept == 0
     assert "unknown role 'robot' in conversations[1]" in rejects[0]["reason"]
@@ -88,7 +88,7 @@ def test_unknown_role_and_no_assistant_turn(tmp_path):
     _jsonl(
         src2,
         [_line({"messages": [{"role": "user", "content": "x"}, {"role": "tool", "content": "y"}]})],
-    )  # noqa: E501
+    )
     _, rejects = _run(tmp_path, src2)
     assert "unknown role 'tool' in messages[1]" in rejects[0]["reason"]
 
@@ -97,7 +97,7 @@ def test_non_utf8_line(tmp_path):
     src = tmp_path / "n.jsonl"
     _jsonl(
         src, [_line(GOOD), b'{"instruction": "caf\xe9", "input": "", "output": "x"}\n', _line(GOOD)]
-    )  # noqa: E501
+    )
     summary, rejects = _run(tmp_path, src)
     assert (summary.kept, summary.rejected) == (2, 1)
     assert rejects[0]["line"] == 2 and "not valid UTF-8 (byte 0xe9" in rejects[0]["reason"]
@@ -107,7 +107,7 @@ def test_non_utf8_in_json_array_stops_with_index(tmp_path):
     src = tmp_path / "n.json"
     src.write_bytes(
         b'[{"instruction": "a", "output": "b"}, {"instruction": "caf\xe9", "output": "x"}]'
-    )  # noqa: E501
+    )
     summary, rejects = _run(tmp_path, src)
     assert summary.kept == 1
     assert rejects[0]["index"] == 1 and "UTF8" in rejects[0]["reason"]
@@ -119,7 +119,7 @@ def test_empty_and_blank_files(tmp_path):
         ("empty.jsonl", b""),
         ("blank.json", b"\n  \n"),
         ("empty.json.gz", gzip.compress(b"")),
-    ):  # noqa: E501
+    ):
         src = tmp_path / name
         src.write_bytes(data)
         summary = ingest([src, FIXTURES / "alpaca_5000.json"], tmp_path / "p.parquet")

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from helpers_io import load_records, read_jsonl
 
-from instructmine.io import IngestError, ingest, iter_pool, read_pool
+from instructmine.io import IngestError, PoolError, ingest, iter_pool, read_pool
 from instructmine.io.ids import OccurrenceCounter
 from shared_paths import FIXTURES
 
@@ -37,7 +37,7 @@ def test_parquet_csv_and_json_give_the_same_pool(tmp_path):
         assert s.read == len(raw) and s.rejected == 0
         assert _messages_of(tmp_path / f"out_{name}.parquet") == _messages_of(
             tmp_path / "ref.parquet"
-        )  # noqa: E501
+        )
 
 
 def test_csv_bad_rows_report_lines(tmp_path):
@@ -60,7 +60,7 @@ def test_save_to_disk_folder_and_dataset_dict(tmp_path):
     ds.save_to_disk(str(tmp_path / "ds"))
     datasets.DatasetDict({"train": ds, "test": ds.select(range(5))}).save_to_disk(
         str(tmp_path / "dd")
-    )  # noqa: E501
+    )
     ingest([FIXTURES / "sharegpt_mt_bench.json"], tmp_path / "ref.parquet")
     s = ingest([tmp_path / "ds"], tmp_path / "ds.parquet")
     assert s.parts[0].format == "sharegpt" and s.read == len(raw)
@@ -69,7 +69,7 @@ def test_save_to_disk_folder_and_dataset_dict(tmp_path):
     assert sorted((p.path.rsplit("[", 1)[1], p.read) for p in s.parts) == [
         ("test]", 5),
         ("train]", len(raw)),
-    ]  # noqa: E501
+    ]
     s = ingest([tmp_path / "dd"], tmp_path / "dd2.parquet", split="test")
     assert s.read == 5
 
@@ -85,7 +85,7 @@ def test_hub_id_offline_fails_fast_with_a_clear_message(tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-    )  # noqa: E501
+    )
     assert "ERR some-org/some-dataset: no such local file or folder" in out.stdout
     assert "offline" in out.stdout and "HF_HUB_OFFLINE" in out.stdout
     # no offline flag, but the hub endpoint does not answer: the probe switches to offline
@@ -93,7 +93,7 @@ def test_hub_id_offline_fails_fast_with_a_clear_message(tmp_path):
     env["HF_ENDPOINT"] = "http://127.0.0.1:9"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-    )  # noqa: E501
+    )
     assert "ERR some-org/some-dataset" in out.stdout and "did not answer" in out.stdout
 
 
@@ -136,9 +136,9 @@ def test_iter_pool_streams_batches(tmp_path):
         [FIXTURES / "alpaca_5000.json", FIXTURES / "p3_ag_news.jsonl.gz"],
         tmp_path / "p.parquet",
         batch_size=7,
-    )  # noqa: E501
+    )
     batches = list(iter_pool(tmp_path / "p.parquet", batch_size=16))
     assert sum(b.num_rows for b in batches) == 60 and max(b.num_rows for b in batches) <= 16
-    with pytest.raises(IngestError, match="not an instructmine pool"):
+    with pytest.raises(PoolError, match="not an instructmine pool"):
         pq.write_table(pa.table({"x": [1]}), tmp_path / "x.parquet")
         read_pool(tmp_path / "x.parquet")

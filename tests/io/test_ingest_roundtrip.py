@@ -60,7 +60,7 @@ def test_alpaca_export_skips_what_it_cannot_express(tmp_path):
         {"role": "user", "content": "a"},
         {"role": "user", "content": "b"},
         {"role": "assistant", "content": "c"},
-    ]  # noqa: E501
+    ]
     src.write_text(json.dumps({"messages": msgs}) + "\n")
     ingest([src], tmp_path / "p.parquet")
     s = export_pool(tmp_path / "p.parquet", tmp_path / "a.json", "alpaca")
@@ -78,7 +78,7 @@ REAL_SETS = {
             "codealpaca/code_alpaca_2k.json.gz",
             "codealpaca/new_codealpaca.json.gz",
             "codealpaca/seed_tasks.jsonl",
-        ],  # noqa: E501
+        ],
         None,
     ),
     "dolly_3k": (["alpagasus/dolly_3k.json.gz"], "alpaca"),

@@ -13,11 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "indicators"))
-from helpers_indicators import alpaca_records, write_pool  # noqa: E402
+from helpers_indicators import alpaca_records, write_pool
 
-from instructmine.indicators.registry import create  # noqa: E402
-from instructmine.runners.local import ScoringError, run_local  # noqa: E402
-from instructmine.schema import table_from_records  # noqa: E402
+from instructmine.indicators.registry import create
+from instructmine.io import PoolError
+from instructmine.runners.local import ScoringError, run_local
+from instructmine.schema import table_from_records
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [str(Path(sys.executable).parent / "instructmine")]
@@ -91,7 +92,7 @@ def test_duplicate_ids_are_rejected(tmp_path):
     recs = alpaca_records(3)
     recs[2]["id"] = recs[0]["id"]
     pool = write_pool(tmp_path / "dup.parquet", recs)
-    with pytest.raises(ScoringError, match=f"{recs[0]['id']!r} occurs 2 times"):
+    with pytest.raises(PoolError, match=f"{recs[0]['id']!r} occurs 2 times"):
         run_local(pool, [create("mtld")], tmp_path / "s", progress=False)
 
 
@@ -107,7 +108,7 @@ def test_record_without_response_names_file_and_record(tmp_path):
 def test_not_a_parquet_pool(tmp_path):
     bad = tmp_path / "pool.json"
     bad.write_text("[]")
-    with pytest.raises(ScoringError, match="not a Parquet pool"):
+    with pytest.raises(PoolError, match="not a Parquet pool"):
         run_local(bad, [create("mtld")], tmp_path / "s", progress=False)
 
 

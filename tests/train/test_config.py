@@ -3,8 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
-from instructmine.train.config import TrainConfig, apply_override, load_config
-from instructmine.train.run import sft_settings
+from instructmine.overrides import apply_override
+from instructmine.train.config import TrainConfig, load_config
+from instructmine.train.fit import sft_settings
 
 
 def test_unknown_top_level_and_nested_keys_are_rejected():

@@ -7,7 +7,7 @@ import pytest
 from instructmine.prompting import IGNORE_INDEX
 from instructmine.train.config import TrainConfig
 from instructmine.train.data import encode_conversations, to_dataset, write_manifest
-from instructmine.train.run import sft_settings
+from instructmine.train.fit import sft_settings
 
 SINGLE = [
     {"role": "user", "content": "Give three tips for staying healthy."},

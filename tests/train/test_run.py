@@ -151,7 +151,7 @@ def test_qlora_without_cuda_fails_before_loading(train_pool, tmp_path, monkeypat
 
 
 def test_missing_pool_is_a_clear_error(tmp_path, tiny_llama_dir):
-    from instructmine.io import IngestError
+    from instructmine.io import PoolError
 
-    with pytest.raises(IngestError, match="no such pool file"):
+    with pytest.raises(PoolError, match="no such pool file"):
         train(tmp_path / "nope.parquet", tmp_path / "r", TrainConfig(model=str(tiny_llama_dir)))

@@ -22,12 +22,12 @@ def dedup(
     from rich.console import Console
 
     from instructmine.dedup import DedupConfig, dedup_pool, print_dedup_summary
-    from instructmine.io import IngestError
+    from instructmine.io import IngestError, PoolError
 
     try:
         cfg = DedupConfig(method=method, threshold=threshold, num_perm=num_perm, ngram=ngram)
         summary = dedup_pool(pool, out, cfg)
-    except (IngestError, ValidationError) as e:
+    except (IngestError, PoolError, ValidationError) as e:
         Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
     print_dedup_summary(summary, Console())

@@ -20,12 +20,12 @@ def inspect(
 
     from rich.console import Console
 
-    from instructmine.io import IngestError
+    from instructmine.io import IngestError, PoolError
     from instructmine.pool_stats import pool_stats, print_stats
 
     try:
         stats = pool_stats(pool, samples=samples, seed=seed)
-    except IngestError as e:
+    except (IngestError, PoolError) as e:
         Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
     if json_out:

@@ -8,27 +8,6 @@ import typer
 from instructmine.cli.app import app
 
 
-def _parse_params(items: list[str]) -> dict[str, dict]:
-    """``-p perplexity.batch_size=4`` -> ``{"perplexity": {"batch_size": 4}}`` (JSON values)."""
-    import json
-
-    out: dict[str, dict] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        name, dot, param = key.partition(".")
-        if not sep or not dot or not name or not param:
-            raise typer.BadParameter(
-                f"{item!r}: write INDICATOR.PARAM=VALUE, e.g. perplexity.batch_size=4",
-                param_hint="--param",
-            )
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = value
-        out.setdefault(name, {})[param] = parsed
-    return out
-
-
 @app.command()
 def score(
     pool: Annotated[Path, typer.Argument(help="Pool Parquet file (from `instructmine ingest`).")],
@@ -68,11 +47,16 @@ def score(
     from rich.console import Console
 
     from instructmine.indicators.registry import UnknownIndicatorError
+    from instructmine.overrides import OverrideError, parse_overrides
     from instructmine.runners.local import ScoringError
-    from instructmine.scores import render_summary, score_pool
+    from instructmine.scoring import score_pool
+    from instructmine.scoring.render import render_summary
 
     err = Console(stderr=True)
-    params = _parse_params(param or [])
+    try:
+        params = parse_overrides(param or [], option="--param", min_depth=2)
+    except OverrideError as e:
+        raise typer.BadParameter(str(e), param_hint="--param") from None
     try:
         summary = score_pool(
             pool,

@@ -6,7 +6,10 @@
 - pairwise win rate against reference outputs (AlpacaEval style), each pair judged in both
   orders so position bias cancels.
 
-Items the judge never answered usably are excluded from the means and counted.
+Items the judge never answered usably are excluded from the means and counted: every mean
+says how many items it covers (``n_rated`` of ``n_items``, ``coverage``, and per category or
+skill). A judge lost to transport errors on several items in a row stops the set
+(:class:`~instructmine.evaluate.judge.JudgeUnavailableError`) rather than averaging a part.
 """
 
 from __future__ import annotations
@@ -74,7 +77,9 @@ def grade_single(
         "n_items": len(items),
         "n_rated": len(rated),
         "n_unrated": len(items) - len(rated),
+        "coverage": len(rated) / len(items) if items else None,
         "per_category": {c: _mean(v) for c, v in sorted(by_cat.items())},
+        "per_category_n": {c: len(v) for c, v in sorted(by_cat.items())},
         "items": [
             {"id": it.id, "category": it.category, "score": s, "answer": a[:500]}
             for it, s, a in zip(items, scores, answers, strict=True)
@@ -112,7 +117,9 @@ def grade_flask(
         "n_items": len(items),
         "n_rated": len(rated),
         "n_unrated": len(items) - len(rated),
+        "coverage": len(rated) / len(items) if items else None,
         "per_skill": {k: _mean(v) for k, v in sorted(per_skill.items())},
+        "per_skill_n": {k: len(v) for k, v in sorted(per_skill.items())},
         "items": [
             {"id": it.id, "skills": s, "answer": a[:500]}
             for it, s, a in zip(items, scores, answers, strict=True)
@@ -149,6 +156,7 @@ def win_rate(
         "n_items": len(items),
         "n_judged": len(judged),
         "n_unjudged": len(items) - len(judged),
+        "coverage": len(judged) / len(items) if items else None,
         "position_swap": True,
         "items": [
             {"id": it.id, "win": s, "answer": a[:500]}

@@ -1,35 +1,44 @@
 """Instruction sets with reference answers, for eval loss and the chat suite.
 
-Each loader returns :class:`EvalItem` records (a single-turn prompt, an optional reference
-answer, and a category/skills tag) read from the shared data layout (``../shared/data``)
-or any folder laid out the same way; bad files raise errors naming file and record.
+Each loader returns :class:`EvalItem` records (a prompt, an optional reference answer, and a
+category/skills tag) read from the shared data layout (``../shared/data``, found by
+:mod:`instructmine.data_dirs`) or any folder laid out the same way; bad files raise errors
+naming file and record.
+
+Formats that ``instructmine ingest`` also reads (self-instruct, MT-Bench, AlpacaEval's
+alpaca-style records) are turned into conversations by the same io adapters
+(:mod:`instructmine.io.formats`), so an eval set scored here and the same file ingested as a
+pool and passed to ``train --eval-data`` give the same conversations and the same loss.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructmine.evaluate.records import read_records
-
-ENV_DIR = "INSTRUCTMINE_DATA"
+from instructmine.io import formats
+from instructmine.io.errors import RecordError
 
 
 @dataclass
 class EvalItem:
-    """One evaluation prompt: ``prompt`` is the user turn, ``reference`` an answer (or None)."""
+    """One evaluation prompt: ``prompt`` is the (first) user turn, ``reference`` its answer (or
+    None); ``messages`` the whole conversation with reference answers, as ingest builds it."""
 
     id: str
     prompt: str
     reference: str | None = None
     category: str | None = None
     skills: list[str] = field(default_factory=list)
+    messages: list[dict] | None = None
 
     def conversation(self) -> list[dict]:
-        """Canonical messages (user prompt + reference answer) for eval loss."""
+        """Canonical messages for eval loss (the last assistant turn is the one scored)."""
+        if self.messages is not None:
+            return [dict(m) for m in self.messages]
         if self.reference is None:
             raise ValueError(f"eval item {self.id} has no reference answer")
         return [
@@ -38,26 +47,13 @@ class EvalItem:
         ]
 
 
-def default_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the data folder: explicit > ``$INSTRUCTMINE_DATA`` > ``../shared/data``."""
-    if explicit is not None:
-        path = Path(explicit).expanduser()
-        if not path.is_dir():
-            raise FileNotFoundError(f"data folder {path} does not exist (--data-dir)")
-        return path
-    tried = [Path(os.environ[ENV_DIR])] if os.environ.get(ENV_DIR) else []
-    tried += [
-        Path.cwd() / ".." / "shared" / "data",
-        Path(__file__).resolve().parents[3] / ".." / "shared" / "data",
-    ]
-    for path in tried:
-        if path.is_dir():
-            return path.resolve()
-    raise FileNotFoundError(
-        "no evaluation data folder found; pass --data-dir or set $INSTRUCTMINE_DATA to a folder "
-        "laid out like ../shared/data (mt_bench/, self_instruct_user_oriented/, alpaca_eval/, "
-        f"benchmarks/flask/). Tried: {', '.join(map(str, tried))}"
-    )
+def _from_conversation(item_id: str, conv: list[dict], category: str | None) -> EvalItem:
+    users = [m for m in conv if m["role"] == "user"]
+    answers = [m for m in conv if m["role"] == "assistant"]
+    return EvalItem(item_id, users[0]["content"], answers[0]["content"], category, messages=conv)
+
+
+MAX_CHARS = 16_000_000  # ingest's default record size limit
 
 
 def _bad(path: Path, n: int, err: Exception) -> ValueError:
@@ -65,40 +61,44 @@ def _bad(path: Path, n: int, err: Exception) -> ValueError:
 
 
 def mt_bench(root: Path) -> list[EvalItem]:
-    """MT-Bench turn 1 (80 questions); GPT-4 references exist for math/reasoning/coding (30)."""
+    """MT-Bench's 80 questions (turn 1 is the prompt). A question has a reference
+    conversation (both turns with their answers) exactly when ``instructmine ingest
+    question.jsonl --references reference_answer_gpt-4.jsonl`` keeps it: GPT-4's answers where
+    the answer file has them (math, reasoning, coding), else the question's own ``reference``
+    field when both of its turns are non-empty."""
     refs_path = root / "mt_bench" / "reference_answer_gpt-4.jsonl"
-    refs = {}
-    if refs_path.exists():
-        for n, rec in read_records(refs_path):
-            try:
-                refs[rec["question_id"]] = rec["choices"][0]["turns"][0]
-            except (KeyError, IndexError) as err:
-                raise _bad(refs_path, n, err) from err
+    refs = formats.load_references(refs_path) if refs_path.exists() else {}
+    adapt = formats.make_adapter("mt_bench", refs)
     path = root / "mt_bench" / "question.jsonl"
     items = []
     for n, rec in read_records(path):
         try:
-            qid = rec["question_id"]
-            items.append(
-                EvalItem(f"mt_bench-{qid}", rec["turns"][0], refs.get(qid), rec.get("category"))
-            )
-        except (KeyError, IndexError) as err:
+            qid, category = rec["question_id"], rec.get("category")
+            try:
+                conv = adapt(rec)[0]
+                formats.validate(conv, MAX_CHARS)  # as ingest does: no empty answers
+            except RecordError:  # no usable reference answers: graded by a judge only
+                items.append(EvalItem(f"mt_bench-{qid}", rec["turns"][0], None, category))
+                continue
+            items.append(_from_conversation(f"mt_bench-{qid}", conv, category))
+        except (KeyError, IndexError, TypeError) as err:
             raise _bad(path, n, err) from err
     return items
 
 
 def self_instruct(root: Path) -> list[EvalItem]:
-    """Self-Instruct's 252 user-oriented instructions with their expert reference outputs."""
+    """Self-Instruct's 252 user-oriented instructions with their expert reference outputs
+    (one item per instance, as ingest reads the file)."""
     path = root / "self_instruct_user_oriented" / "user_oriented_instructions.jsonl"
+    adapt = formats.make_adapter("self_instruct")
     items = []
     for n, rec in read_records(path):
         try:
-            inst = rec["instances"][0]
-            prompt = rec["instruction"].strip()
-            if (inst.get("input") or "").strip():
-                prompt += "\n\n" + inst["input"].strip()
-            items.append(EvalItem(rec["id"], prompt, inst["output"], rec.get("motivation_app")))
-        except (KeyError, IndexError, AttributeError) as err:
+            convs = adapt(rec)
+            for k, conv in enumerate(convs, 1):
+                item_id = rec["id"] if len(convs) == 1 else f"{rec['id']}-{k}"
+                items.append(_from_conversation(item_id, conv, rec.get("motivation_app")))
+        except (KeyError, RecordError, TypeError) as err:
             raise _bad(path, n, err) from err
     return items
 
@@ -106,13 +106,12 @@ def self_instruct(root: Path) -> list[EvalItem]:
 def alpaca_eval(root: Path) -> list[EvalItem]:
     """AlpacaEval's 805 instructions with the text-davinci-003 reference outputs."""
     path = root / "alpaca_eval" / "text_davinci_003_model_outputs.json.gz"
+    adapt = formats.make_adapter("alpaca")
     items = []
     for n, rec in read_records(path):
         try:
-            items.append(
-                EvalItem(f"alpaca_eval-{n}", rec["instruction"], rec["output"], rec.get("dataset"))
-            )
-        except KeyError as err:
+            items.append(_from_conversation(f"alpaca_eval-{n}", adapt(rec)[0], rec.get("dataset")))
+        except (RecordError, AttributeError) as err:
             raise _bad(path, n, err) from err
     return items
 

@@ -6,6 +6,12 @@ environment variable), :class:`LocalJudge` runs a transformers chat model in-pro
 :class:`Grader` wraps a judge with the prompts (MT-Bench single-answer 1-10, pairwise with
 position swap, FLASK per-skill 1-5), a SQLite cache keyed by (judge, prompt messages),
 retries with exponential backoff on transport errors and malformed replies, and counters.
+
+Only *transport* errors (the judge's own ``transport_errors``: connection, timeout, rate limit,
+server errors of an HTTP judge; none for an in-process judge) are retried and counted; any other
+exception is a bug and propagates. After ``max_consecutive_failures`` items in a row lost to
+transport errors the grader raises :class:`JudgeUnavailableError` instead of averaging over
+whatever part of the set happened to be judged.
 """
 
 from __future__ import annotations
@@ -44,10 +50,21 @@ class JudgeConfig(BaseModel):
     max_retries: int = Field(3, ge=0)
     backoff: float = Field(0.5, ge=0, description="first retry wait (s), doubled each retry")
     retry_temperature: float = Field(0.7, ge=0)
+    max_consecutive_failures: int = Field(
+        3, ge=1, description="items in a row lost to transport errors before the run stops"
+    )
+
+
+class JudgeUnavailableError(RuntimeError):
+    """The judge failed on several items in a row for transport reasons; the run stops."""
 
 
 class Judge(Protocol):
     """Anything that answers chat messages."""
+
+    #: Exceptions that mean "the judge could not be reached", retried and counted; any other
+    #: exception propagates.
+    transport_errors: tuple[type[BaseException], ...]
 
     def describe(self) -> dict: ...
 
@@ -73,6 +90,13 @@ class OpenAIJudge:
         self.client = openai.OpenAI(
             base_url=config.base_url, api_key=key, timeout=config.timeout, max_retries=0
         )
+        self.transport_errors = (
+            openai.APIConnectionError,  # includes APITimeoutError
+            openai.RateLimitError,
+            openai.InternalServerError,
+            ConnectionError,
+            TimeoutError,
+        )
 
     def describe(self) -> dict:
         return {"kind": "openai", "model": self.config.model, "base_url": self.config.base_url}
@@ -89,6 +113,8 @@ class OpenAIJudge:
 
 class LocalJudge:
     """A transformers chat model used as judge, in-process (greedy at temperature 0)."""
+
+    transport_errors: tuple[type[BaseException], ...] = ()  # in-process: every error is a bug
 
     def __init__(self, config: JudgeConfig, model: Any = None, tokenizer: Any = None):
         from instructmine.models import describe, load_causal_lm
@@ -235,6 +261,7 @@ class Counts:
     malformed: int = 0  # replies that could not be parsed
     transport_errors: int = 0  # HTTP/connection errors
     failed_items: int = 0  # items left without a judgment after all retries
+    consecutive_transport_failures: int = 0  # items in a row lost to transport errors
     examples_malformed: list[str] = field(default_factory=list)
 
 
@@ -267,7 +294,7 @@ class Grader:
                     self.counts.cache_hits += 1
                 return parsed
         convo = list(messages)
-        last_error: Exception | None = None
+        last_error: BaseException | None = None
         for attempt in range(self.config.max_retries + 1):
             if attempt:
                 time.sleep(self.config.backoff * 2 ** (attempt - 1))
@@ -276,13 +303,14 @@ class Grader:
                 self.counts.requests += 1
             try:
                 reply = self.judge.complete(convo, temperature)
-            except Exception as err:  # transport errors from any client: retried, then counted
-                if isinstance(err, (KeyboardInterrupt, SystemExit)):
-                    raise
+            except self.judge.transport_errors as err:  # retried, then counted
                 with self._lock:
                     self.counts.transport_errors += 1
                 last_error = err
                 continue
+            last_error = None
+            with self._lock:
+                self.counts.consecutive_transport_failures = 0
             parsed = parse(reply)
             if parsed is not None:
                 self.cache.put(key, reply)
@@ -298,8 +326,18 @@ class Grader:
             ]
         with self._lock:
             self.counts.failed_items += 1
-        if self.counts.transport_errors and self.counts.requests == self.counts.transport_errors:
-            raise RuntimeError(f"judge unreachable: {self.judge.describe()} ({last_error})")
+            if last_error is not None:
+                self.counts.consecutive_transport_failures += 1
+            stop = (
+                self.counts.consecutive_transport_failures >= self.config.max_consecutive_failures
+            )
+        if stop:
+            raise JudgeUnavailableError(
+                f"judge unreachable: {self.judge.describe()} failed on "
+                f"{self.counts.consecutive_transport_failures} items in a row ({last_error}); "
+                "stopped instead of averaging over part of the set. Check the judge server and "
+                "re-run: finished suites and cached judgments are kept"
+            )
         return None
 
     def rate(self, question: str, answer: str, reference: str | None = None) -> float | None:

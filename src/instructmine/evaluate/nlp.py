@@ -10,21 +10,21 @@ byte-length-normalised accuracy) with provenance: files + SHA-256, items, prompt
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from instructmine import atomic, data_dirs
 from instructmine.evaluate.nlp_data import BENCHMARKS, Benchmark
+from instructmine.offline import offline
 
 FORMAT_VERSION = 1  # bump when a converter's output changes (invalidates the cache)
 DEFAULT_NLP = ("arc_easy", "arc_challenge", "piqa", "boolq", "winogrande")
-ENV_DIR = "INSTRUCTMINE_BENCHMARKS"
 
 
 @dataclass
@@ -39,32 +39,6 @@ class PreparedTask:
     chance: list[float]  # per item: 1 / number of choices
     prompt: str
     metrics: tuple[str, ...]
-
-
-def default_benchmarks_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the benchmarks folder: explicit > ``$INSTRUCTMINE_BENCHMARKS`` > ``../shared/...``.
-
-    The fallback is ``../shared/data/benchmarks`` relative to the working directory, then to
-    the source checkout. Raises ``FileNotFoundError`` naming every place tried.
-    """
-    tried = []
-    if explicit is not None:
-        path = Path(explicit).expanduser()
-        if path.is_dir():
-            return path
-        raise FileNotFoundError(f"benchmarks folder {path} does not exist (--benchmarks-dir)")
-    if os.environ.get(ENV_DIR):
-        tried.append(Path(os.environ[ENV_DIR]).expanduser())
-    tried.append(Path.cwd() / ".." / "shared" / "data" / "benchmarks")
-    tried.append(Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "benchmarks")
-    for path in tried:
-        if path.is_dir():
-            return path.resolve()
-    raise FileNotFoundError(
-        "no benchmarks folder found; pass --benchmarks-dir or set $INSTRUCTMINE_BENCHMARKS to a "
-        "folder laid out like ../shared/data/benchmarks (arc_easy/ARC-Easy-Dev.jsonl, "
-        f"piqa/valid.jsonl, boolq/dev.jsonl.gz, ...). Tried: {', '.join(map(str, tried))}"
-    )
 
 
 def get_benchmark(name: str) -> Benchmark:
@@ -141,45 +115,16 @@ def prepare(name: str, benchmarks_dir: Path, cache_root: Path | None = None) -> 
     if not meta_path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         chance = []
-        tmp = data.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with atomic.atomic_open(data, "w", encoding="utf-8") as fh:
             for rec in bench.convert(benchmarks_dir):
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 chance.append(1 / len(rec["contexts" if bench.kind == "partial" else "choices"]))
-        tmp.replace(data)
-        (folder / f"{task}.yaml").write_text(_yaml(bench, task, data))
-        meta_path.write_text(json.dumps({"chance": chance}))
+        atomic.write_text(folder / f"{task}.yaml", _yaml(bench, task, data))
+        atomic.write_json(meta_path, {"chance": chance})
     chance = json.loads(meta_path.read_text())["chance"]
     return PreparedTask(
         name, task, folder, len(chance), sources, chance, bench.prompt, bench.metrics
     )
-
-
-@contextlib.contextmanager
-def offline() -> Iterator[None]:
-    """Force the hub and ``datasets`` offline for the duration (env vars and live config)."""
-    keys = ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ.update({k: "1" for k in keys})
-    patched = []
-    for module, attr in (
-        ("datasets.config", "HF_DATASETS_OFFLINE"),
-        ("huggingface_hub.constants", "HF_HUB_OFFLINE"),
-    ):
-        with contextlib.suppress(ImportError, AttributeError):
-            mod = __import__(module, fromlist=[attr])
-            patched.append((mod, attr, getattr(mod, attr)))
-            setattr(mod, attr, True)
-    try:
-        yield
-    finally:
-        for mod, attr, value in patched:
-            setattr(mod, attr, value)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def make_lm(model: Any, tokenizer: Any, batch_size: int = 8, max_length: int | None = None) -> Any:
@@ -239,7 +184,7 @@ def run_nlp(
     """
     import lm_eval
 
-    root = default_benchmarks_dir(benchmarks_dir)
+    root = data_dirs.benchmarks_dir(benchmarks_dir)
     prepared = [prepare(n, root) for n in names]
     lm = make_lm(model, tokenizer, batch_size=batch_size)
     out: dict[str, dict] = {}

@@ -4,13 +4,13 @@ The JSON holds one entry per benchmark under ``results.<suite>``, a ``skills`` s
 coding, alignment, eval loss) and provenance: the model (``target``), data files, the judge
 and its failure counts, the sandbox. It is rewritten after every suite (atomically), so an
 interrupted run keeps finished suites, and ``resume=True`` reuses suites already in the file
-for the same model and settings.
+for the same model *content* (its fingerprint: re-trained weights in the same folder are
+evaluated again) and settings. The file is also the stage manifest (:mod:`instructmine.stage`):
+when every suite is there for the same model and settings, nothing is loaded at all.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from instructmine import atomic, data_dirs
 from instructmine.evaluate.judge import JudgeConfig
 from instructmine.evaluate.sandbox import SandboxConfig
 
@@ -91,16 +92,28 @@ def _suite_limit(config: EvalConfig, suite: str) -> int | None:
     return own if own is not None else config.limit
 
 
-def _config_hash(config: EvalConfig, suite: str) -> str:
-    data = config.model_dump()
-    return hashlib.sha256(json.dumps([suite, data], sort_keys=True).encode()).hexdigest()[:16]
+STAGE_VERSION = 1
 
 
-def _write(path: Path, doc: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
-    os.replace(tmp, path)
+def _suite_hash(config: EvalConfig, suite: str, target: str | None) -> str:
+    """Key of one suite's results: the settings, the target's content fingerprint and, for
+    the loss and chat suites, the content of the eval files they read."""
+    from instructmine.fingerprint import digest_json, file_digest
+
+    files = []
+    if suite in ("loss", "chat"):
+        from instructmine.evaluate.eval_sets import EVAL_FILES
+
+        try:
+            root = data_dirs.shared_data_dir(config.data_dir)
+        except FileNotFoundError:
+            root = None
+        names = config.loss_sets if suite == "loss" else config.chat_graded + config.chat_pairwise
+        for name in names:
+            for rel in EVAL_FILES.get(name, []):
+                path = root / rel if root else None
+                files.append(file_digest(path)["sha256"] if path and path.is_file() else rel)
+    return digest_json([suite, config.model_dump(mode="json"), target, files])
 
 
 def skills_summary(results: dict) -> dict:
@@ -165,14 +178,29 @@ def evaluate(
             "the chat suite needs a judge: pass --judge-url/--judge-model (OpenAI-compatible "
             "server) or --judge-local MODEL"
         )
+    from instructmine.fingerprint import model_fingerprint
+    from instructmine.stage import Stage, read_manifest
+
+    fingerprint = model_fingerprint(model_or_run)
     out_path = Path(out) if out else None
+    stage = Stage(
+        "evaluate",
+        STAGE_VERSION,
+        config={"suites": list(suites), "config": config.model_dump(mode="json")},
+        inputs={},
+        models={"target": str(model_or_run)},
+    )
     previous: dict = {}
-    if resume and out_path and out_path.exists():
-        with open(out_path, encoding="utf-8") as fh:
-            previous = json.load(fh)
-        if previous.get("target", {}).get("name") != str(model_or_run):
+    if resume and out_path:
+        done = stage.done(out_path)
+        if done is not None:
+            return done
+        previous = read_manifest(out_path) or {}
+        if previous.get("target", {}).get("fingerprint") != fingerprint:
             previous = {}
-    model, tokenizer, target = load_target(model_or_run)
+    hashes = {suite: _suite_hash(config, suite, fingerprint) for suite in suites}
+    loaded: tuple[Any, Any] | None = None
+    target = previous.get("target") or {"name": str(model_or_run), "fingerprint": fingerprint}
     doc: dict[str, Any] = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "target": target,
@@ -184,25 +212,29 @@ def evaluate(
         "config_hash": {},
     }
     for suite in suites:
-        h = _config_hash(config, suite)
+        h = hashes[suite]
         if previous.get("config_hash", {}).get(suite) == h and suite in previous.get("results", {}):
             doc["results"][suite] = previous["results"][suite]
             doc["provenance"][suite] = previous.get("provenance", {}).get(suite, {})
             doc["seconds"][suite] = previous.get("seconds", {}).get(suite)
             doc["config_hash"][suite] = h
             continue
+        if loaded is None:  # the model loads only when some suite has work to do
+            model, tokenizer, described = load_target(model_or_run)
+            loaded = (model, tokenizer)
+            doc["target"] = {**described, "fingerprint": fingerprint}
         start = time.monotonic()
-        res, prov = _run_suite(suite, model, tokenizer, model_or_run, config, progress)
+        res, prov = _run_suite(suite, *loaded, model_or_run, config, progress)
         doc["results"][suite] = res
         doc["provenance"][suite] = prov
         doc["seconds"][suite] = round(time.monotonic() - start, 1)
         doc["config_hash"][suite] = h
         doc["skills"] = skills_summary(doc["results"])
         if out_path:
-            _write(out_path, doc)
+            atomic.write_json(out_path, doc)
     doc["skills"] = skills_summary(doc["results"])
     if out_path:
-        _write(out_path, doc)
+        return stage.write(out_path, doc)
     return doc
 
 
@@ -232,9 +264,9 @@ def _run_suite(
         return res, {"engine": "lm-eval", "tasks": config.nlp_tasks, "limit": lim}
     if suite == "code":
         return _run_code(model, tokenizer, config, lim, progress)
-    from instructmine.evaluate.eval_sets import default_data_dir
+    from instructmine.data_dirs import shared_data_dir
 
-    data_dir = default_data_dir(config.data_dir)
+    data_dir = shared_data_dir(config.data_dir)
     if suite == "loss":
         from instructmine.evaluate.loss import run_loss
 
@@ -255,7 +287,6 @@ def _run_code(model, tokenizer, config, lim, progress) -> tuple[dict, dict]:
         load_mbpp,
     )
     from instructmine.evaluate.generate import GenerationConfig
-    from instructmine.evaluate.nlp import default_benchmarks_dir
     from instructmine.evaluate.sandbox import Sandbox
 
     sandbox = Sandbox(config.sandbox, parallel=config.sandbox_parallel)
@@ -273,7 +304,7 @@ def _run_code(model, tokenizer, config, lim, progress) -> tuple[dict, dict]:
 
             problems, stop, files[name] = load_humaneval(), STOP, str(humaneval_path())
         elif name == "mbpp":
-            path = default_benchmarks_dir(config.benchmarks_dir) / "mbpp" / "mbpp.jsonl"
+            path = data_dirs.benchmarks_dir(config.benchmarks_dir) / "mbpp" / "mbpp.jsonl"
             problems, stop, files[name] = load_mbpp(path), MBPP_STOP, str(path)
         else:
             raise ValueError(f"unknown code set {name!r}; choose humaneval or mbpp")

@@ -6,28 +6,34 @@ An indicator only computes columns. It declares:
 - ``columns``: the output column names (one float/int value per record, never NaN);
 - ``model`` provenance: which model it uses, which model the paper used, whether the configured
   model is an offline substitute, and a note when the substitute is a placeholder;
-- ``setup()``: heavy imports and model loads, once per worker (never at import time);
+- ``setup(state)``: binds the run's :class:`~instructmine.indicators.state.RunState` (models
+  and memos shared by the indicators of one run, owned by the runner) and calls ``load()``, where
+  an indicator does its heavy imports and model loads, once per worker (never at import time);
 - ``score(examples)`` for *record* indicators (each record scored on its own), or
-  ``embed(examples)`` + ``finalize(ids, vectors)`` for *pool* indicators (kNN: per-record state
-  computed batch by batch and cached, the score computed over the whole pool at the end).
+  ``embed(examples)`` + ``finalize(vectors)`` for *pool* indicators (kNN: per-record state
+  computed batch by batch and cached, the score computed over the whole pool at the end), with
+  ``state_key()`` naming what that cached per-record state depends on.
 
-The runner (local or Ray) calls ``score_batch`` / ``embed_batch`` on Arrow record batches, so the
-same indicator code runs under every runner.
+A runner (local or Ray) turns Arrow record batches into :class:`Example` lists with
+:func:`examples_from_batch`, sorts them by ``sort_key`` and calls ``score`` / ``embed``; the
+indicator code is the same under every runner.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
+from instructmine.fingerprint import model_fingerprint
 from instructmine.schema import Message, prompt_text, split_prompt_response
+
+if TYPE_CHECKING:
+    from instructmine.indicators.state import RunState
 
 
 class IndicatorParams(BaseModel):
@@ -87,6 +93,7 @@ class Indicator:
 
     def __init__(self, **params: Any) -> None:
         self.params = self.Params(**params)
+        self.state: RunState | None = None
 
     # -- identity and provenance ------------------------------------------------------------
     @property
@@ -133,22 +140,36 @@ class Indicator:
 
     def cache_key(self) -> str:
         """Hash of (indicator, version, result-affecting params, model fingerprint)."""
+        from instructmine.fingerprint import digest_json
+
         params = {
             k: v
             for k, v in self.params.model_dump(mode="json").items()
             if k not in self.runtime_params
         }
-        blob = {
-            "indicator": self.name,
-            "version": self.version,
-            "params": params,
-            "model": model_fingerprint(self.model_name) if self.model_name else None,
-        }
-        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+        return digest_json(
+            {
+                "indicator": self.name,
+                "version": self.version,
+                "params": params,
+                "model": model_fingerprint(self.model_name),
+            }
+        )
 
     # -- work --------------------------------------------------------------------------------
-    def setup(self) -> None:
-        """Load models and heavy libraries (called once per worker before scoring)."""
+    def setup(self, state: RunState | None = None) -> None:
+        """Bind the run's shared state (a private one when None) and :meth:`load`.
+
+        Called by the runner once per worker before scoring; indicators that share a
+        ``state`` share its loaded models and memos.
+        """
+        from instructmine.indicators.state import RunState
+
+        self.state = state if state is not None else RunState()
+        self.load()
+
+    def load(self) -> None:
+        """Load models and heavy libraries through ``self.state`` (override in subclasses)."""
 
     def sort_key(self, examples: Sequence[Example]) -> np.ndarray:
         """Per-record cost proxy the runner sorts by, to batch similar lengths together."""
@@ -160,18 +181,16 @@ class Indicator:
         """Score records one by one (record indicators)."""
         raise NotImplementedError
 
-    def score_batch(self, batch: pa.RecordBatch) -> dict[str, np.ndarray]:
-        """Score an Arrow record batch of the canonical schema."""
-        return self.score(examples_from_batch(batch))
-
     # pool indicators
+    def state_key(self) -> dict[str, Any]:
+        """Pool indicators: what the cached per-record state depends on (its cache key, with the
+        model's content fingerprint added by the runner), so indicators differing only in how
+        the state is used (``knn_6`` and ``knn_10``) share one cache."""
+        raise NotImplementedError(f"pool indicator {self.name!r} must declare state_key()")
+
     def embed(self, examples: Sequence[Example]) -> np.ndarray:
         """Per-record state for a pool indicator (e.g. an embedding), shape ``[n, d]``."""
         raise NotImplementedError
-
-    def embed_batch(self, batch: pa.RecordBatch) -> np.ndarray:
-        """``embed`` on an Arrow record batch."""
-        return self.embed(examples_from_batch(batch))
 
     def finalize(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
         """Pool indicators: scores of every record from the whole pool's per-record state."""
@@ -198,33 +217,3 @@ def check_scores(ind: Indicator, scores: dict[str, np.ndarray], n: int) -> dict[
             )
         out[col] = arr
     return out
-
-
-def model_fingerprint(name: str | None) -> str | None:
-    """A cheap identity of a model for cache keys: the alias and package version, or a hash of
-    a local folder's config and file sizes, or the hub id itself. Never downloads or converts.
-    """
-    if name is None:
-        return None
-    from pathlib import Path
-
-    from instructmine.models import ALIASES
-
-    if name in ALIASES:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            ver = version(ALIASES[name].package.replace("_", "-"))
-        except PackageNotFoundError:
-            ver = "not-installed"
-        return f"alias:{name}@{ver}"
-    path = Path(name).expanduser()
-    if path.is_dir():
-        h = hashlib.sha256()
-        for f in sorted(path.rglob("*")):
-            if f.is_file():
-                h.update(f"{f.relative_to(path)}:{f.stat().st_size}".encode())
-                if f.name == "config.json":
-                    h.update(f.read_bytes())
-        return f"dir:{path.resolve()}:{h.hexdigest()[:16]}"
-    return f"hub:{name}"

@@ -26,14 +26,12 @@ class IFD(Indicator):
     paper_model = None  # not an InstructMining indicator; Cherry LLM used the model being tuned
     description = "loss(response | prompt) / loss(response) (Cherry LLM's IFD)"
 
-    def setup(self) -> None:
-        from instructmine.indicators import loaded
-
-        loaded.causal_lm(self.params.model)
+    def load(self) -> None:
+        self.state.causal_lm(self.params.model)
 
     def score(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
-        cond = response_nll(self.params, examples, "conditional")
-        alone = response_nll(self.params, examples, "response_only")
+        cond = response_nll(self.state, self.params, examples, "conditional")
+        alone = response_nll(self.state, self.params, examples, "response_only")
         return {
             "ifd": np.array([c.mean / a.mean for c, a in zip(cond, alone, strict=True)], np.float64)
         }

@@ -32,10 +32,8 @@ class TokenLength(Indicator):
     def model_name(self) -> str:
         return self.params.tokenizer
 
-    def setup(self) -> None:
-        from instructmine.indicators import loaded
-
-        self._tok = loaded.tokenizer(self.params.tokenizer)
+    def load(self) -> None:
+        self._tok = self.state.tokenizer(self.params.tokenizer)
 
     def text(self, example: Example) -> str:
         raise NotImplementedError

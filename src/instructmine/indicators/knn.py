@@ -110,10 +110,8 @@ class KNN(Indicator):
         ``knn_6`` and ``knn_10`` share one embedding cache."""
         return {"embedding": "sentence", "model": self.params.model, "text": self.params.text}
 
-    def setup(self) -> None:
-        from instructmine.indicators import loaded
-
-        self._enc = loaded.sentence_encoder(self.params.model)
+    def load(self) -> None:
+        self._enc = self.state.sentence_encoder(self.params.model)
 
     def texts(self, examples: Sequence[Example]) -> list[str]:
         """The text embedded for each record."""

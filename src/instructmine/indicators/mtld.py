@@ -207,7 +207,7 @@ class MTLD(Indicator):
     Params = MTLDParams
     description = "MTLD lexical diversity of the response (threshold 0.72, fwd/bwd mean)"
 
-    def setup(self) -> None:
+    def load(self) -> None:
         _kernel()
 
     def sort_key(self, examples: Sequence[Example]) -> np.ndarray:

@@ -26,11 +26,9 @@ class Perplexity(Indicator):
     paper_model = "the base LM being fine-tuned (LLaMA-2-7B)"
     description = "exp(mean NLL of the response tokens given the prompt)"
 
-    def setup(self) -> None:
-        from instructmine.indicators import loaded
-
-        loaded.causal_lm(self.params.model)
+    def load(self) -> None:
+        self.state.causal_lm(self.params.model)
 
     def score(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
-        nll = response_nll(self.params, examples, "conditional")
+        nll = response_nll(self.state, self.params, examples, "conditional")
         return {"perplexity": np.exp(np.array([x.mean for x in nll], dtype=np.float64))}

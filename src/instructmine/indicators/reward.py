@@ -59,16 +59,14 @@ class Reward(Indicator):
             return "no offline reward model: pass model=<reward model folder or hub id>"
         return ""
 
-    def setup(self) -> None:
-        from instructmine.indicators import loaded
-
+    def load(self) -> None:
         if self.params.model is None:
             raise ValueError(
                 "indicator 'reward' needs a reward model and none ships offline: pass "
                 "model=<folder or hub id> (e.g. -p reward.model=OpenAssistant/reward-model-"
                 "deberta-v3-large-v2 with input_format=pair), or leave 'reward' out"
             )
-        self._model, self._tok = loaded.sequence_classifier(self.params.model)
+        self._model, self._tok = self.state.sequence_classifier(self.params.model)
         n_labels = self._model.config.num_labels
         if self.params.label_index >= n_labels:
             raise ValueError(

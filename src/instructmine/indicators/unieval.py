@@ -85,10 +85,9 @@ class UniEval(Indicator):
             )
         return ""
 
-    def setup(self) -> None:
+    def load(self) -> None:
         from transformers import AutoConfig
 
-        from instructmine.indicators import loaded
         from instructmine.models import resolve
 
         arch = self.params.architecture
@@ -96,7 +95,7 @@ class UniEval(Indicator):
             cfg = AutoConfig.from_pretrained(resolve(self.params.model))
             arch = "seq2seq" if getattr(cfg, "is_encoder_decoder", False) else "causal"
         self._arch = arch
-        load = loaded.seq2seq_lm if arch == "seq2seq" else loaded.causal_lm
+        load = self.state.seq2seq_lm if arch == "seq2seq" else self.state.causal_lm
         self._model, self._tok = load(self.params.model)
         self._yes = self._first_token("Yes")
         self._no = self._first_token("No")

@@ -10,6 +10,11 @@ class IngestError(RuntimeError):
     record is bad while ``strict`` is on. The message names the file and line/index."""
 
 
+class PoolError(ValueError):
+    """A pool file cannot be used: missing, not Parquet, not the canonical schema, or its ids are
+    missing or repeated. The message names the file and says how to fix it."""
+
+
 class RecordError(ValueError):
     """One record is bad; the reader or adapter raises it with a human-readable reason."""
 

@@ -16,12 +16,12 @@ express (alpaca needs alternating user/assistant turns) are skipped and listed i
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
+from instructmine.atomic import atomic_open
 from instructmine.io.pool import iter_pool
 
 EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
@@ -92,9 +92,8 @@ def export_pool(
     array = fmt != "messages"
     summary = ExportSummary(out=str(out), format=fmt)
     skipped_path = out.with_name(out.name + ".skipped.jsonl")
-    tmp = out.with_name(out.name + ".tmp")
     skipped = None
-    with open(tmp, "wb") as f:
+    with atomic_open(out, "wb") as f:
         if array:
             f.write(b"[")
         for batch in iter_pool(pool, columns=["id", "source", "category", "messages"]):
@@ -120,7 +119,6 @@ def export_pool(
                 summary.written += 1
         if array:
             f.write(b"\n]\n")
-    os.replace(tmp, out)
     if skipped is not None:
         skipped.close()
         summary.skipped_path = str(skipped_path)

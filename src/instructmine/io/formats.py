@@ -24,7 +24,7 @@ Fields ``category`` and ``source`` are read by the ingest loop for every format,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -313,8 +313,3 @@ def validate(conv: Conversation, max_chars: int) -> None:
             f"record is {size / 1e6:.1f} M characters, above the {max_chars / 1e6:g} MB limit "
             "(raise --max-record-mb to accept it)"
         )
-
-
-def used_fields(fmt: str) -> Iterable[str]:
-    """The fields a format consumes (the rest are 'extra')."""
-    return FIELDS[canonical_format(fmt)]

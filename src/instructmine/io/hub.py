@@ -2,8 +2,9 @@
 
 Both go through the real ``datasets`` code (``load_from_disk`` / ``load_dataset``). Without a
 network the hub path fails fast: when ``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE`` is set, or a
-3-second TCP probe of the hub endpoint fails, ``datasets`` is switched to offline mode, so it
-answers from the local cache or raises at once instead of retrying for minutes.
+3-second TCP probe of the hub endpoint fails, the load runs inside
+:func:`instructmine.offline.offline` (scoped: the process is not left offline), so it answers
+from the local cache or raises at once instead of retrying for minutes.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from urllib.parse import urlparse
 
 from instructmine.io.errors import IngestError, Location
 from instructmine.io.readers import Item, StreamBroken
+from instructmine.offline import offline, offline_requested
 
 PROBE_TIMEOUT_S = 3.0
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def is_saved_dataset(path: Path) -> bool:
@@ -53,12 +54,6 @@ def saved_dataset_parts(path: Path, split: str | None) -> list[tuple[str, Iterat
     return [(str(path), _batches_of(ds, str(path)))]
 
 
-def _offline_flag() -> bool:
-    return any(
-        os.environ.get(v, "").lower() in _TRUE for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
-    )
-
-
 def _hub_reachable() -> bool:
     url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -69,40 +64,31 @@ def _hub_reachable() -> bool:
         return False
 
 
-def _go_offline() -> None:
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["HF_DATASETS_OFFLINE"] = "1"
-    import sys
-
-    if "huggingface_hub" in sys.modules:  # constants were read at import: update them too
-        import huggingface_hub.constants as hc
-
-        hc.HF_HUB_OFFLINE = True
-    if "datasets" in sys.modules:
-        import datasets.config as dc
-
-        dc.HF_HUB_OFFLINE = True
-        dc.HF_DATASETS_OFFLINE = True
-
-
 def hub_items(repo_id: str, split: str | None, config: str | None) -> Iterator[Item]:
     """Stream a hub dataset's records through ``datasets.load_dataset``.
 
     Raises :class:`IngestError` (fast) when the hub is unreachable and the dataset is not cached.
     """
-    offline = _offline_flag()
+    is_offline = offline_requested()
     reason = "HF_HUB_OFFLINE/HF_DATASETS_OFFLINE is set"
-    if not offline and not _hub_reachable():
-        offline, reason = True, f"the hub endpoint did not answer within {PROBE_TIMEOUT_S:g} s"
-    if offline:
-        _go_offline()
-    import datasets
-
+    if not is_offline and not _hub_reachable():
+        is_offline = True
+        reason = f"the hub endpoint did not answer within {PROBE_TIMEOUT_S:g} s"
     split = split or "train"
     try:
-        ds = datasets.load_dataset(repo_id, config, split=split, streaming=not offline)
+        if is_offline:  # from the local cache only, loaded whole (memory-mapped) in the scope
+            with offline():
+                import datasets
+
+                ds = datasets.load_dataset(repo_id, config, split=split)
+        else:
+            import datasets
+
+            ds = datasets.load_dataset(repo_id, config, split=split, streaming=True)
     except Exception as e:  # datasets raises ConnectionError, FileNotFoundError, ValueError...
-        hint = f" (offline: {reason}; only datasets in the local cache can load)" if offline else ""
+        hint = (
+            f" (offline: {reason}; only datasets in the local cache can load)" if is_offline else ""
+        )
         raise IngestError(
             f"{repo_id}: no such local file or folder, and loading it as a Hugging Face hub "
             f"dataset failed{hint}: {type(e).__name__}: {e}"

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from instructmine import atomic
 from instructmine.io import formats
 from instructmine.io.errors import IngestError, Location, RecordError, Reject, excerpt
 from instructmine.io.hub import hub_items, is_saved_dataset, saved_dataset_parts
@@ -207,7 +208,7 @@ class _Run:
         self.writer.close()
         self.rejects.close()
         info = self.out.with_name(self.out.stem + ".ingest.json")
-        info.write_bytes(orjson.dumps(self.summary.to_dict(), option=orjson.OPT_INDENT_2))
+        atomic.write_bytes(info, orjson.dumps(self.summary.to_dict(), option=orjson.OPT_INDENT_2))
 
     def abort(self) -> None:
         self.writer.abort()

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from instructmine.io.errors import IngestError
+from instructmine.io.errors import PoolError
 from instructmine.io.ids import OccurrenceCounter, content_key, format_id
 from instructmine.schema import MESSAGE_TYPE, SCHEMA, Message
 
@@ -75,12 +75,16 @@ class BatchBuilder:
 
 
 class PoolWriter:
-    """Write record batches to ``path`` atomically (a ``.tmp`` file renamed on close)."""
+    """Write record batches to ``path`` atomically (a hidden temporary renamed on close)."""
 
     def __init__(self, path: Path) -> None:
+        from instructmine.atomic import OutputPathError, temporary_sibling
+
         self.path = Path(path)
+        if self.path.is_dir():
+            raise OutputPathError(f"{self.path} is a folder; give a pool file path to write")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(self.path.name + ".tmp")
+        self._tmp = temporary_sibling(self.path)
         self._writer = pq.ParquetWriter(self._tmp, SCHEMA, compression="zstd")
         self.rows = 0
 
@@ -101,37 +105,129 @@ class PoolWriter:
         self._tmp.unlink(missing_ok=True)
 
 
-def _check(path: Path) -> pq.ParquetFile:
+REQUIRED = ("id", "source", "messages")
+
+
+def _type_problem(name: str, typ: pa.DataType) -> str | None:
+    """Why a column's type is not the canonical one (None when it is)."""
+    if name in ("id", "source"):
+        ok = pa.types.is_string(typ) or pa.types.is_large_string(typ)
+        return None if ok else f"column {name!r} is {typ}, expected string"
+    if not (pa.types.is_list(typ) or pa.types.is_large_list(typ)):
+        return f"column 'messages' is {typ}, expected a list of {{role, content}} structs"
+    item = typ.value_type
+    if not pa.types.is_struct(item):
+        return f"column 'messages' holds {item}, expected {{role, content}} structs"
+    fields = {item.field(i).name: item.field(i).type for i in range(item.num_fields)}
+    for key in ("role", "content"):
+        t = fields.get(key)
+        if t is None or not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+            return f"column 'messages' turns need a string {key!r} field, found {fields}"
+    return None
+
+
+def open_pool(path: Path | str) -> pq.ParquetFile:
+    """Open a pool Parquet file, checking it is one: the one opener every stage uses.
+
+    Raises :class:`PoolError` naming the file and the fix for a missing file, a file that is
+    not Parquet, or missing / mistyped canonical columns (``id``, ``source``, ``messages``).
+    """
     path = Path(path)
     if not path.is_file():
-        raise IngestError(f"{path}: no such pool file (make one with `instructmine ingest`)")
+        what = "is a folder, not a pool file" if path.is_dir() else "no such pool file"
+        raise PoolError(f"{path}: {what} (make a pool with `instructmine ingest`)")
     try:
         pf = pq.ParquetFile(path)
     except Exception as e:  # pyarrow raises ArrowInvalid / OSError for non-Parquet files
-        raise IngestError(f"{path}: not a Parquet pool file ({e})") from e
-    missing = [n for n in ("id", "source", "messages") if n not in pf.schema_arrow.names]
+        raise PoolError(
+            f"{path}: not a Parquet pool file ({e}); make one with `instructmine ingest`"
+        ) from None
+    schema = pf.schema_arrow
+    missing = [n for n in REQUIRED if n not in schema.names]
     if missing:
-        raise IngestError(
+        raise PoolError(
             f"{path}: not an instructmine pool (missing columns {missing}); "
             "make one with `instructmine ingest`"
         )
+    for name in REQUIRED:
+        problem = _type_problem(name, schema.field(name).type)
+        if problem:
+            raise PoolError(f"{path}: {problem}; re-create it with `instructmine ingest`")
     return pf
+
+
+def pool_ids(path: Path | str) -> pa.Array:
+    """A pool's ids in pool order, checked present and unique (ids key caches and joins)."""
+    import pyarrow.compute as pc
+
+    ids = open_pool(path).read(columns=["id"]).column("id").combine_chunks()
+    if ids.null_count:
+        raise PoolError(f"{path}: {ids.null_count} records have no id; re-ingest the pool")
+    counts = pc.value_counts(ids)
+    dup = pc.filter(counts, pc.greater(counts.field("counts"), 1))
+    if len(dup):
+        raise PoolError(
+            f"{path}: record id {dup[0]['values'].as_py()!r} occurs {dup[0]['counts'].as_py()} "
+            f"times ({len(dup)} repeated ids); ids must be unique: re-ingest the pool, or "
+            "deduplicate it with `instructmine dedup`"
+        )
+    return ids
 
 
 def iter_pool(
     path: Path | str, batch_size: int = 10_000, columns: Sequence[str] | None = None
 ) -> Iterator[pa.RecordBatch]:
     """Stream a pool's record batches (memory bounded by ``batch_size``)."""
-    pf = _check(Path(path))
+    pf = open_pool(path)
     yield from pf.iter_batches(batch_size=batch_size, columns=list(columns) if columns else None)
 
 
 def read_pool(path: Path | str, columns: Sequence[str] | None = None) -> pa.Table:
     """Read a whole pool (or some of its columns) as an Arrow table."""
-    pf = _check(Path(path))
-    return pf.read(columns=list(columns) if columns else None)
+    return open_pool(path).read(columns=list(columns) if columns else None)
 
 
 def pool_rows(path: Path | str) -> int:
     """Number of records in a pool (from the Parquet footer, without reading data)."""
-    return _check(Path(path)).metadata.num_rows
+    return open_pool(path).metadata.num_rows
+
+
+def write_subset(
+    pool: Path | str, ids: Sequence[str] | pa.Array, out: Path | str, batch_size: int = 10_000
+) -> int:
+    """Write the records of ``pool`` whose id is in ``ids`` to the pool file ``out``, streamed.
+
+    Records keep the pool's order and every column of the pool. Every id must be in the pool
+    and listed once; otherwise :class:`PoolError` names the first offenders and nothing is
+    written. Returns the number of records written.
+    """
+    import pyarrow.compute as pc
+
+    from instructmine.atomic import atomic_path, refuse_overwriting_inputs
+
+    refuse_overwriting_inputs([out], [pool])
+    wanted = pa.array(list(ids) if not isinstance(ids, pa.Array) else ids, pa.string())
+    counts = pc.value_counts(wanted)
+    dup = pc.filter(counts, pc.greater(counts.field("counts"), 1))
+    if len(dup):
+        raise PoolError(f"write_subset: id {dup[0]['values'].as_py()!r} is listed more than once")
+    pf = open_pool(pool)
+    found = 0
+    with atomic_path(out) as tmp:
+        writer = pq.ParquetWriter(tmp, pf.schema_arrow, compression="zstd")
+        try:
+            for batch in pf.iter_batches(batch_size=batch_size):
+                keep = batch.filter(pc.is_in(batch.column("id"), value_set=wanted))
+                if keep.num_rows:
+                    writer.write_batch(keep)
+                    found += keep.num_rows
+        finally:
+            writer.close()
+        if found != len(wanted):
+            have = pool_ids(pool)
+            absent = pc.filter(wanted, pc.invert(pc.is_in(wanted, value_set=have)))
+            shown = ", ".join(repr(x) for x in absent.to_pylist()[:3])
+            raise PoolError(
+                f"write_subset: {len(absent)} of {len(wanted)} ids are not in {pool} (e.g. {shown})"
+            )
+    return found

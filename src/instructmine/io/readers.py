@@ -45,7 +45,7 @@ def is_data_file(path: Path) -> bool:
 
 
 def _open(path: Path, compressed: bool) -> BinaryIO:
-    return gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
 def sniff(path: Path) -> tuple[str, bool]:

@@ -1,5 +1,6 @@
 """The bundled demo sample: a few hundred real records of chat, code and NLP-task data, plus
-a small evaluation set (see ``data/sample/README.md`` for sources and licences)."""
+a small evaluation set (see ``data/sample/README.md`` and ``data/eval_sample/README.md`` for
+sources and licences)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ SAMPLE_FILES = (
     ("codealpaca.json", "codealpaca", "code"),
     ("p3.jsonl", "p3", "nlp"),
 )
-EVAL_FILE = "eval_user_oriented.jsonl"
+EVAL_FILE = "self_instruct_user_oriented/user_oriented_instructions.jsonl"
 
 
 def sample_data_dir() -> Path:
@@ -35,7 +36,14 @@ def sample_sources() -> list[SourceSpec]:
     return [SourceSpec(path=str(root / f), name=n, category=c) for f, n, c in SAMPLE_FILES]
 
 
+def sample_eval_dir() -> Path:
+    """The bundled evaluation sample, laid out like ``../shared/data`` (``--data-dir``)."""
+    return sample_data_dir().parent / "eval_sample"
+
+
 def sample_eval_path() -> Path:
-    """The sample's evaluation set: 40 Self-Instruct user-oriented instructions with
-    expert-written reference outputs (``self_instruct`` format; ingest it as its own pool)."""
-    return sample_data_dir() / EVAL_FILE
+    """The sample's self-instruct evaluation set: 40 user-oriented instructions with
+    expert-written reference outputs (``self_instruct`` format). The same file is the eval
+    sample's ``self_instruct`` set, so ``train --eval-data`` on it ingested and
+    ``eval --suite loss --data-dir`` on the eval sample score the same conversations."""
+    return sample_eval_dir() / EVAL_FILE

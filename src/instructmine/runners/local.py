@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from instructmine import atomic
 from instructmine.indicators.base import Indicator, check_scores, examples_from_batch
-from instructmine.runners.parts import PartStore, write_atomic_table
+from instructmine.indicators.state import RunState
+from instructmine.io.pool import open_pool, pool_ids
+from instructmine.runners.parts import PartStore
 
 META_KEY = b"instructmine"
 
@@ -37,46 +39,16 @@ class ScoringError(RuntimeError):
 
 
 def cache_root(out_dir: Path, ind: Indicator) -> tuple[Path, dict[str, Any]]:
-    """Cache folder of an indicator (pool indicators: of its per-record state) and its info."""
-    import hashlib
+    """Cache folder of an indicator (pool indicators: of its per-record state) and its info.
 
-    from instructmine.indicators.base import model_fingerprint
+    Keys hold the model's content fingerprint, so re-trained weights never reuse old scores.
+    """
+    from instructmine.fingerprint import digest_json, model_fingerprint
 
     if ind.kind == "pool":
         state = {**ind.state_key(), "fingerprint": model_fingerprint(ind.model_name)}
-        key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
-        return out_dir / "cache" / f"{ind.registry_name}-state-{key}", state
+        return out_dir / "cache" / f"{ind.registry_name}-state-{digest_json(state)}", state
     return out_dir / "cache" / f"{ind.name}-{ind.cache_key()}", ind.provenance()
-
-
-def pool_ids(pool: Path) -> pa.Array:
-    """The pool's ids, checked unique (ids key the cache and the join)."""
-    ids = pq.read_table(pool, columns=["id"]).column("id").combine_chunks()
-    if ids.null_count:
-        raise ScoringError(f"{pool}: {ids.null_count} records have no id; re-ingest the pool")
-    counts = pc.value_counts(ids)
-    dup = pc.filter(counts, pc.greater(counts.field("counts"), 1))
-    if len(dup):
-        raise ScoringError(
-            f"{pool}: record id {dup[0]['values'].as_py()!r} occurs {dup[0]['counts'].as_py()} "
-            f"times ({len(dup)} duplicated ids); ids must be unique — re-ingest the pool"
-        )
-    return ids
-
-
-def _open_pool(pool: Path) -> pq.ParquetFile:
-    if not pool.exists():
-        raise FileNotFoundError(f"pool file {pool} does not exist")
-    try:
-        pf = pq.ParquetFile(pool)
-    except Exception as err:  # pyarrow raises several types for non-Parquet files
-        raise ScoringError(
-            f"{pool} is not a Parquet pool ({err}); build one with `instructmine ingest`"
-        ) from None
-    missing = {"id", "messages"} - set(pf.schema_arrow.names)
-    if missing:
-        raise ScoringError(f"{pool}: pool lacks column(s) {sorted(missing)}; re-ingest it")
-    return pf
 
 
 def run_local(
@@ -92,18 +64,23 @@ def run_local(
 ) -> dict[str, Path]:
     """Score ``pool`` with ``indicators`` into ``out_dir``; return each indicator's output file.
 
-    ``window`` records are read and length-sorted at a time; ``chunk_size`` records make one
-    cached part. ``on_chunk(indicator, n)`` is called after each finished chunk. ``threads``
-    sets torch's intra-op threads (on a machine shared with other jobs, 1 thread can be faster
-    than spinning OpenMP threads over busy cores).
+    The run owns one :class:`~instructmine.indicators.state.RunState` (models and memos shared
+    by its indicators); nothing is kept after it returns. ``window`` records are read and
+    length-sorted at a time; ``chunk_size`` records make one cached part.
+    ``on_chunk(indicator, n)`` is called after each finished chunk. ``threads`` sets torch's
+    intra-op threads (on a machine shared with other jobs, 1 thread can be faster than spinning
+    OpenMP threads over busy cores).
     """
     pool, out_dir = Path(pool), Path(out_dir)
     names = [ind.name for ind in indicators]
     if len(set(names)) != len(names):
         raise ValueError(f"indicator listed twice: {names}")
-    pf = _open_pool(pool)
+    pf = open_pool(pool)
     ids = pool_ids(pool)
+    if len(ids) == 0:
+        raise ScoringError(f"{pool}: the pool has no records; nothing to score")
     out_dir.mkdir(parents=True, exist_ok=True)
+    state = RunState()
 
     stores, done, todo = {}, {}, {}
     for ind in indicators:
@@ -116,7 +93,7 @@ def run_local(
     pending = [ind for ind in indicators if todo[ind.name]]
     with _torch_threads(threads), _progress(progress) as bar:
         for ind in pending:
-            ind.setup()
+            ind.setup(state)
         tasks = {
             ind.name: bar.add_task(ind.name, total=len(ids), completed=len(ids) - todo[ind.name])
             for ind in indicators
@@ -221,7 +198,7 @@ def _finish(pool: Path, ind: Indicator, ids: pa.Array, store: PartStore, out_dir
     meta = {"pool": str(pool), **ind.provenance()}
     result = result.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
     path = out_dir / f"{ind.name}.parquet"
-    write_atomic_table(result, path)
+    atomic.write_table(result, path)
     return path
 
 

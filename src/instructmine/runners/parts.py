@@ -8,13 +8,14 @@ so a re-run skips exactly those and nothing is lost or duplicated.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from instructmine import atomic
 
 
 class PartStore:
@@ -23,11 +24,10 @@ class PartStore:
     def __init__(self, root: Path, info: dict[str, Any]) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        for stale in root.glob(".tmp-*"):
-            stale.unlink(missing_ok=True)  # left by a killed run; never renamed, so unfinished
+        atomic.remove_stale(root)  # left by a killed run; never renamed, so unfinished
         info_path = root / "cache.json"
         if not info_path.exists():
-            write_atomic_text(info_path, json.dumps(info, indent=2, sort_keys=True))
+            atomic.write_text(info_path, json.dumps(info, indent=2, sort_keys=True))
 
     def parts(self) -> list[Path]:
         """Finished part files."""
@@ -42,13 +42,7 @@ class PartStore:
 
     def write(self, table: pa.Table) -> Path:
         """Write one finished chunk atomically."""
-        name = f"part-{uuid.uuid4().hex}.parquet"
-        tmp = self.root / f".tmp-{name}"
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.root / name)
-        return self.root / name
+        return atomic.write_table(table, self.root / f"part-{uuid.uuid4().hex}.parquet", fsync=True)
 
     def read(self) -> pa.Table | None:
         """All finished rows (None when empty)."""
@@ -56,17 +50,3 @@ class PartStore:
         if not parts:
             return None
         return pa.concat_tables([pq.read_table(p) for p in parts])
-
-
-def write_atomic_text(path: Path, text: str) -> None:
-    """Write a small text file via a temporary file and rename."""
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_atomic_table(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file via a temporary file and rename."""
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)

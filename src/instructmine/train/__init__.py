@@ -2,24 +2,31 @@
 
 Public API:
 
-- :func:`train` (pool -> run directory, returns :class:`RunResult`), :func:`load_run`;
+- :func:`train` (pool -> run folder, returns :class:`RunResult`), :func:`load_run`;
+  :class:`RunDir` (what a run folder is, and whether it finished);
 - :class:`TrainConfig`, :func:`load_config` (YAML file + ``key=value`` overrides);
-- :func:`eval_loss` (token-weighted mean response loss, :class:`EvalLoss`) and
-  :func:`load_for_eval` (base model, alias or run directory -> model, tokenizer, provenance).
+- :func:`eval_loss` (token-weighted mean response loss, :class:`EvalLoss`),
+  :func:`base_eval_loss` (the same for an untrained base model, computed once per model and
+  eval set and reused) and :func:`load_for_eval` (alias, folder or run folder -> model,
+  tokenizer, provenance).
 
 Importing this package is light: torch, transformers, trl and peft load inside the functions.
 """
 
 from instructmine.train.config import LoraSettings, TrainConfig, load_config
-from instructmine.train.eval_loss import EvalLoss, eval_loss, load_for_eval
-from instructmine.train.run import RunDirError, RunResult, check_qlora_available, load_run, train
+from instructmine.train.eval_loss import EvalLoss, base_eval_loss, eval_loss
+from instructmine.train.fit import check_qlora_available
+from instructmine.train.run import RunDirError, RunResult, load_run, train
+from instructmine.train.run_dir import RunDir, load_for_eval
 
 __all__ = [
     "EvalLoss",
     "LoraSettings",
     "RunDirError",
+    "RunDir",
     "RunResult",
     "TrainConfig",
+    "base_eval_loss",
     "check_qlora_available",
     "eval_loss",
     "load_config",

@@ -3,7 +3,8 @@
 Unknown keys are errors everywhere (``extra="forbid"``). Trainer settings are not re-declared:
 ``sft`` is passed through to :class:`trl.SFTConfig`, and its keys are checked against that
 class's fields (a mistyped key lists close matches). A config is built from defaults, a YAML
-file and ``key=value`` overrides with dotted keys (``lora.r=8``, ``sft.learning_rate=1e-4``).
+file and ``key=value`` overrides (:mod:`instructmine.overrides`) with dotted keys (``lora.r=8``,
+``sft.learning_rate=1e-4``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from instructmine.overrides import parse_overrides
 
 # SFTConfig fields the trainer sets from the top-level config (or from the run directory);
 # setting them under ``sft`` would silently disagree with the rest of the run.
@@ -116,39 +119,6 @@ def check_sft_keys(sft: dict[str, Any]) -> None:
         raise ValueError(f"unknown trl.SFTConfig settings: {'; '.join(hints)}")
 
 
-def parse_value(text: str) -> Any:
-    """Parse an override value as YAML (``1e-4``, ``true``, ``[q_proj, v_proj]``, ``null``)."""
-    import yaml
-
-    if text == "":
-        return ""
-    value = yaml.safe_load(text)
-    # YAML 1.1 reads "1e-4" as a string; users mean a number.
-    if isinstance(value, str):
-        try:
-            return float(value) if any(c in value for c in ".eE") else value
-        except ValueError:
-            return value
-    return value
-
-
-def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """Apply one ``dotted.key=value`` override to a nested dict in place."""
-    if "=" not in assignment:
-        raise ValueError(f"--set {assignment!r}: expected key=value, e.g. --set lora.r=8")
-    key, _, raw = assignment.partition("=")
-    parts = [p for p in key.strip().split(".") if p]
-    if not parts:
-        raise ValueError(f"--set {assignment!r}: empty key")
-    node = data
-    for p in parts[:-1]:
-        child = node.setdefault(p, {})
-        if not isinstance(child, dict):
-            raise ValueError(f"--set {assignment!r}: {p} is not a section")
-        node = child
-    node[parts[-1]] = parse_value(raw)
-
-
 def load_config(
     path: Path | str | None = None,
     overrides: list[str] | None = None,
@@ -173,6 +143,5 @@ def load_config(
             raise ValueError(f"{path}: a training config must be a mapping of settings")
         data = loaded
     data.update({k: v for k, v in fields.items() if v is not None})
-    for assignment in overrides or []:
-        apply_override(data, assignment)
+    data = parse_overrides(overrides or [], option="--set", base=data)
     return TrainConfig.model_validate(data)

@@ -8,12 +8,12 @@ with ``-100`` outside the assistant turns and trl never re-derives the mask.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from instructmine import atomic
 from instructmine.prompting import IGNORE_INDEX, Template, encode
 from instructmine.schema import Message
 
@@ -133,5 +133,5 @@ def write_manifest(
         "dropped": pool.dropped,
         **(extra or {}),
     }
-    path.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    atomic.write_json(path, manifest, indent=1)
     return manifest

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 from instructmine.prompting import Template
 from instructmine.schema import Message
 
-RUN_CONFIG = "config.yaml"
+BASE_CACHE_VERSION = 1
 
 
 @dataclass
@@ -114,50 +113,59 @@ def eval_loss(
     )
 
 
-def is_run_dir(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a finished instructmine training run directory."""
-    p = Path(path)
-    return (p / RUN_CONFIG).is_file() and ((p / "adapter").is_dir() or (p / "model").is_dir())
+def eval_set_digest(source: Any, max_records: int | None) -> str:
+    """Content hash of the eval conversations :func:`eval_loss` would score."""
+    from instructmine.fingerprint import digest_json
+
+    return digest_json(_conversations(source, max_records))
 
 
-def load_for_eval(model_or_run_dir: str | os.PathLike[str]) -> tuple[Any, Any, str]:
-    """Load ``(model, tokenizer, provenance)`` for evaluation, in eval mode.
+def base_eval_loss(
+    model_name: str,
+    model: Any,
+    tokenizer: Any,
+    conversations_or_pool: Any,
+    template: Template = "auto",
+    max_length: int | None = 1024,
+    batch_size: int = 8,
+    max_records: int | None = None,
+    variant: str = "fp32",
+) -> EvalLoss:
+    """:func:`eval_loss` of an untrained base model, computed once per (model content
+    fingerprint, eval set content, template, max length, variant) and reused by every run.
 
-    Accepts an offline alias, a local model folder or hub id (through
-    :func:`instructmine.models.load_causal_lm`), or a training run directory: its base model
-    with the LoRA adapter merged in (or its fully fine-tuned model). ``provenance`` says which
-    model and which training data produced the weights.
+    Proxy experiments train dozens of runs against one eval set; their "eval loss before" is the
+    same number, so it is read from ``$INSTRUCTMINE_CACHE/eval_loss/`` after the first run.
+    ``variant`` names anything else that changes the base model's outputs (a 4-bit QLoRA load).
     """
-    from instructmine import models
+    from instructmine import atomic
+    from instructmine.fingerprint import digest_json, model_fingerprint
+    from instructmine.models import cache_dir
 
-    if not is_run_dir(model_or_run_dir):
-        model, tok = models.load_causal_lm(model_or_run_dir)
-        model.eval()
-        return model, tok, models.describe(model_or_run_dir)
-
-    import yaml
-
-    run = Path(model_or_run_dir).resolve()
-    cfg = yaml.safe_load((run / RUN_CONFIG).read_text(encoding="utf-8"))
-    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    data = (
-        f"{manifest['n_records']} records of {manifest['pool']} "
-        f"(sha256 {manifest['pool_sha256'][:12]})"
+    key = digest_json(
+        [
+            BASE_CACHE_VERSION,
+            model_fingerprint(model_name),
+            eval_set_digest(conversations_or_pool, max_records),
+            template,
+            max_length,
+            variant,
+        ]
     )
-    if (run / "adapter").is_dir():
-        from peft import PeftModel
-
-        base, _ = models.load_causal_lm(cfg["model"])
-        model = PeftModel.from_pretrained(base, str(run / "adapter")).merge_and_unload()
-        tok = models.load_tokenizer(run / "adapter")
-        what = f"{models.describe(cfg['model'])} + {cfg['method']} adapter merged from run {run}"
-    else:
-        model, tok = models.load_causal_lm(run / "model")
-        what = f"{models.describe(cfg['model'])} fully fine-tuned in run {run}"
-    model.eval()
-    return model, tok, f"{what}, trained on {data}"
-
-
-def conversations_of(source: Any, max_records: int | None = None) -> Sequence[list[Message]]:
-    """The eval conversations :func:`eval_loss` would score (for reports and checks)."""
-    return _conversations(source, max_records)
+    path = cache_dir() / "eval_loss" / f"{key}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return EvalLoss(
+            mean_loss=data["mean_loss"],
+            n_tokens=data["n_tokens"],
+            n_examples=data["n_examples"],
+            per_example=[math.nan if x is None else x for x in data["per_example"]],
+            n_skipped=data["n_skipped"],
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    got = eval_loss(
+        model, tokenizer, conversations_or_pool, template, max_length, batch_size, max_records
+    )
+    atomic.write_json(path, got.to_dict())
+    return got

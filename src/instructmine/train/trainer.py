@@ -73,12 +73,18 @@ def make_trainer_class() -> type:
     from trl import SFTTrainer
 
     class InstructMineTrainer(SFTTrainer):
-        """SFTTrainer whose loss applies the LM head only where labels exist."""
+        """SFTTrainer whose loss applies the LM head only where labels exist.
+
+        ``input_tokens`` counts the real (non-padding) input tokens trained on; it is added to
+        every log record as ``num_tokens`` (the progress bar's tokens/s).
+        """
+
+        input_tokens = 0
+        labelled_tokens = 0
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if return_outputs:  # logits requested (compute_metrics): trl's own path
                 return super().compute_loss(model, inputs, True, num_items_in_batch)
-            mode = "train" if self.model.training else "eval"
             loss, n_labelled = labelled_loss(model, inputs, num_items_in_batch)
             if (
                 self.args.average_tokens_across_devices
@@ -86,10 +92,14 @@ def make_trainer_class() -> type:
                 and self.accelerator.num_processes > 1
             ):
                 loss = loss * self.accelerator.num_processes
-            if mode == "train":
-                self._total_train_tokens += real_tokens(inputs)
-                self.labelled_tokens = getattr(self, "labelled_tokens", 0) + n_labelled
-            self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
+            if self.model.training:
+                self.input_tokens += real_tokens(inputs)
+                self.labelled_tokens += n_labelled
             return loss
+
+        def log(self, logs, *args, **kwargs):
+            if "loss" in logs:
+                logs = {**logs, "num_tokens": float(self.input_tokens)}
+            return super().log(logs, *args, **kwargs)
 
     return InstructMineTrainer

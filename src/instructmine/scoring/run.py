@@ -1,0 +1,116 @@
+"""The scoring stage: a pool in, one score file per indicator and a manifest out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from instructmine.scoring.files import MANIFEST, join_pool, load_scores
+from instructmine.scoring.stats import ColumnStats, column_stats, correlation
+from instructmine.stage import Stage, strip_stage
+
+STAGE_VERSION = 1
+
+
+@dataclass
+class ScoreSummary:
+    """What a scoring run produced: files, provenance, statistics, correlations."""
+
+    pool: str
+    n_records: int
+    files: dict[str, str]
+    provenance: dict[str, dict[str, Any]]
+    stats: dict[str, ColumnStats]
+    correlation: dict[str, dict[str, float]] = field(default_factory=dict)
+    joined: str | None = None
+    skipped: bool = False  # True when the stage manifest matched and nothing was recomputed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {k: v for k, v in asdict(self).items() if k != "skipped"}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], skipped: bool = False) -> ScoreSummary:
+        """Rebuild a summary from its JSON form (a stored manifest)."""
+        data = strip_stage(data)
+        stats = {k: ColumnStats(**v) for k, v in data["stats"].items()}
+        return cls(**{**data, "stats": stats, "skipped": skipped})
+
+
+def make_indicators(
+    names: Sequence[str] | None = None, params: Mapping[str, Mapping[str, Any]] | None = None
+) -> list:
+    """Create indicators by name (default set when ``names`` is empty) with per-name params."""
+    from instructmine.indicators.registry import DEFAULT_INDICATORS, create
+
+    names = list(names or DEFAULT_INDICATORS)
+    params = dict(params or {})
+    unused = set(params) - set(names)
+    if unused:
+        raise ValueError(
+            f"parameters given for indicator(s) not being run: {sorted(unused)} "
+            f"(running: {', '.join(names)})"
+        )
+    return [create(n, **dict(params.get(n, {}))) for n in names]
+
+
+def score_pool(
+    pool: Path | str,
+    out_dir: Path | str,
+    indicators: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    join: Path | str | None = None,
+    window: int = 2048,
+    chunk_size: int = 64,
+    progress: bool = True,
+    threads: int | None = None,
+) -> ScoreSummary:
+    """Score ``pool`` (canonical Parquet) with ``indicators`` into ``out_dir`` and summarise.
+
+    ``params`` maps an indicator name to its parameters, e.g.
+    ``{"perplexity": {"model": "smollm2-135m-instruct", "batch_size": 8}}``.
+    With ``join``, also write the pool with every indicator column appended there.
+    ``threads`` sets torch's intra-op thread count for the run (default: torch's own choice).
+    When ``out_dir/scores.json`` shows the same pool content, indicators (with their models'
+    content fingerprints) and join path, the stored summary is returned and nothing runs.
+    """
+    from instructmine.runners.local import run_local
+
+    pool, out_dir = Path(pool), Path(out_dir)
+    inds = make_indicators(indicators, params)
+    outputs = [out_dir / f"{ind.name}.parquet" for ind in inds]
+    stage = Stage(
+        "score",
+        STAGE_VERSION,
+        config={"indicators": {ind.name: ind.cache_key() for ind in inds}, "join": str(join)},
+        inputs={"pool": pool},
+        outputs=outputs + ([Path(join)] if join is not None else []),
+    )
+    done = stage.done(out_dir / MANIFEST)
+    if done is not None:
+        return ScoreSummary.from_dict(done, skipped=True)
+    files = run_local(
+        pool,
+        inds,
+        out_dir,
+        window=window,
+        chunk_size=chunk_size,
+        progress=progress,
+        threads=threads,
+    )
+    table = load_scores(files)
+    columns = [c for c in table.column_names if c != "id"]
+    summary = ScoreSummary(
+        pool=str(pool),
+        n_records=table.num_rows,
+        files={k: str(v) for k, v in files.items()},
+        provenance={ind.name: ind.provenance() for ind in inds},
+        stats=column_stats(table, columns),
+        correlation=correlation(table, columns),
+    )
+    if join is not None:
+        summary.joined = str(join_pool(pool, files, Path(join)))
+    stage.write(out_dir / MANIFEST, summary.to_dict())
+    return summary
