@@ -66,9 +66,9 @@ def _files(folder: Path) -> list[Path]:
     )
 
 
-def _store_path(folder: Path) -> Path:
-    """Beside the files when the folder is writable, else in the user cache."""
-    if os.access(folder, os.W_OK):
+def _store_path(folder: Path, beside: bool) -> Path:
+    """Beside the files when asked and the folder is writable, else in the user cache."""
+    if beside and os.access(folder, os.W_OK):
         return folder / STORE_NAME
     from instructmine.models import cache_dir
 
@@ -76,12 +76,17 @@ def _store_path(folder: Path) -> Path:
     return cache_dir() / "fingerprints" / f"{key}.json"
 
 
-def folder_fingerprint(folder: Path | str) -> str:
-    """Content hash of every (non-hidden) file in ``folder`` and its relative path."""
+def folder_fingerprint(folder: Path | str, beside: bool = True) -> str:
+    """Content hash of every (non-hidden) file in ``folder`` and its relative path.
+
+    The per-file digests are remembered beside the files (``beside``, for folders the project
+    owns: models, run weights) or in the user cache (for a user's data folders, which are never
+    written to).
+    """
     from instructmine import atomic
 
     folder = Path(folder)
-    store = _store_path(folder)
+    store = _store_path(folder, beside)
     try:
         known = json.loads(store.read_text(encoding="utf-8"))
         if known.get("version") != STORE_VERSION:

@@ -42,7 +42,12 @@ from pathlib import Path
 from typing import Any
 
 from instructmine import atomic
-from instructmine.fingerprint import digest_json, file_digest, model_fingerprint
+from instructmine.fingerprint import (
+    digest_json,
+    file_digest,
+    folder_fingerprint,
+    model_fingerprint,
+)
 
 STAGE_KEY = "stage"
 
@@ -61,8 +66,8 @@ def _digest(ref: Path | str, known: dict[str, Any] | None) -> dict[str, Any] | N
     path = Path(ref)
     if path.is_file():
         return file_digest(path, known if known and "sha256" in known else None)
-    if path.is_dir():
-        return {"fingerprint": model_fingerprint(path)}
+    if path.is_dir():  # a data folder: its digests are remembered in the cache, not in it
+        return {"fingerprint": folder_fingerprint(path, beside=False)}
     return None
 
 

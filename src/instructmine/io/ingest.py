@@ -18,6 +18,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from instructmine import atomic
+from instructmine.stage import Stage
 from instructmine.io import formats
 from instructmine.io.errors import IngestError, Location, RecordError, Reject, excerpt
 from instructmine.io.hub import hub_items, is_saved_dataset, saved_dataset_parts
@@ -136,8 +137,15 @@ def _peek_format(items: Iterator[Item], label: str) -> tuple[str, Iterator[Item]
 class _Run:
     """State of one ingest: writer, rejects file, id counter, summary."""
 
-    def __init__(self, out: Path, opts: IngestOptions, progress: Callable[[int], None] | None):
+    def __init__(
+        self,
+        out: Path,
+        opts: IngestOptions,
+        progress: Callable[[int], None] | None,
+        stage: Stage,
+    ):
         self.opts = opts
+        self.stage = stage
         self.out = Path(out)
         self.rejects_path = self.out.with_name(self.out.stem + ".rejects.jsonl")
         self.summary = IngestSummary(out=str(self.out), rejects=str(self.rejects_path))
@@ -207,8 +215,7 @@ class _Run:
         self.flush()
         self.writer.close()
         self.rejects.close()
-        info = self.out.with_name(self.out.stem + ".ingest.json")
-        atomic.write_bytes(info, orjson.dumps(self.summary.to_dict(), option=orjson.OPT_INDENT_2))
+        self.stage.write(manifest_path(self.out), self.summary.to_dict())
 
     def abort(self) -> None:
         self.writer.abort()
@@ -226,6 +233,26 @@ def _display(spec: SourceSpec, label: str) -> str:
 def _tag(raw: dict, key: str) -> str | None:
     v = raw.get(key)
     return v if isinstance(v, str) and v.strip() else None
+
+
+def manifest_path(out: Path | str) -> Path:
+    """``POOL.ingest.json``: the ingest summary and stage manifest written next to a pool."""
+    out = Path(out)
+    return out.with_name(out.stem + ".ingest.json")
+
+
+def _stage(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) -> Stage:
+    """The ingest stage: every source path (and the references file) is an input; a hub id
+    cannot be hashed, so an ingest reading one always runs."""
+    inputs: dict[str, Path | str] = {f"source[{i}]": s.path for i, s in enumerate(specs)}
+    if opts.references is not None:
+        inputs["references"] = opts.references
+    config = {
+        "options": opts.model_dump(mode="json"),
+        "sources": [s.model_dump(mode="json") for s in specs],
+    }
+    rejects = out.with_name(out.stem + ".rejects.jsonl")
+    return Stage("ingest", 1, config, inputs=inputs, outputs=[out, rejects])
 
 
 def as_spec(src: str | Path | SourceSpec) -> SourceSpec:
@@ -246,12 +273,18 @@ def ingest(
     ``strict`` the first bad record or unreadable file raises :class:`IngestError` and no pool
     is written; otherwise bad records go to ``POOL.rejects.jsonl`` and unreadable files are
     listed as file errors in the summary. ``progress`` is called with the running read count.
+    When ``POOL.ingest.json`` shows the same sources (by content), options and untouched
+    outputs, nothing is redone and the stored summary is returned with ``up_to_date`` set.
     """
     opts = options or IngestOptions(**kwargs)
     specs = [as_spec(s) for s in sources]
     if not specs:
         raise IngestError("no sources given")
-    run = _Run(Path(out), opts, progress)
+    stage = _stage(specs, Path(out), opts)
+    done = stage.done(manifest_path(out))
+    if done is not None:
+        return IngestSummary.from_dict(done, up_to_date=True)
+    run = _Run(Path(out), opts, progress, stage)
     try:
         for spec in specs:
             default_name = spec.name or opts.source or source_name(spec.path)

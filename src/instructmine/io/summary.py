@@ -29,6 +29,7 @@ class IngestSummary:
     rejects: str
     parts: list[PartSummary] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # non-data files found in folders
+    up_to_date: bool = False  # the stage manifest matched: nothing was re-read or rewritten
 
     @property
     def read(self) -> int:
@@ -65,8 +66,22 @@ class IngestSummary:
     def to_dict(self) -> dict:
         """JSON-ready form."""
         d = asdict(self)
+        del d["up_to_date"]
         d.update(read=self.read, kept=self.kept, rejected=self.rejected, rows=self.rows)
         return d
+
+    @classmethod
+    def from_dict(cls, data: dict, up_to_date: bool = False) -> IngestSummary:
+        """Rebuild a summary from :meth:`to_dict`'s form (a stored ``POOL.ingest.json``)."""
+        names = {f for f in PartSummary.__dataclass_fields__}
+        parts = [PartSummary(**{k: v for k, v in p.items() if k in names}) for p in data["parts"]]
+        return cls(
+            out=data["out"],
+            rejects=data["rejects"],
+            parts=parts,
+            skipped=list(data.get("skipped", [])),
+            up_to_date=up_to_date,
+        )
 
 
 def print_summary(summary: IngestSummary, console=None) -> None:
@@ -99,6 +114,8 @@ def print_summary(summary: IngestSummary, console=None) -> None:
     if summary.skipped:
         shown = ", ".join(summary.skipped[:8])
         console.print(f"[yellow]skipped {len(summary.skipped)} non-data file(s):[/] {shown}")
+    if summary.up_to_date:
+        console.print("[dim]unchanged since the last run (stage manifest matched): not re-read[/]")
     console.print(f"pool: {summary.out} ({summary.rows:,} examples)")
     if summary.rejected or summary.file_errors:
         console.print(f"[red]rejects with reasons:[/] {summary.rejects}")
