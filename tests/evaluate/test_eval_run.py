@@ -105,3 +105,24 @@ def test_cli_reports_bad_requests(tiny_llama_dir, tmp_path):
     assert res.exit_code == 1 and "needs a judge" in res.output
     res = runner.invoke(app, ["eval", str(tiny_llama_dir), "--preset", "fast"])
     assert res.exit_code == 2
+
+
+def test_finished_evaluation_loads_no_model(tiny_llama_dir, mini_dirs, tmp_path, monkeypatch):
+    """The results file is the stage manifest: when every suite is there for the same model
+    content and settings, evaluate returns it without loading the model (it used to load the
+    model first and only then find every suite cached)."""
+    import instructmine.evaluate.target as target
+
+    monkeypatch.setenv("INSTRUCTMINE_CACHE", str(tmp_path / "cache"))
+    _, data = mini_dirs
+    cfg = EvalConfig(data_dir=str(data), loss_sets=["self_instruct"], batch_size=2)
+    out = tmp_path / "results.json"
+    first = evaluate(tiny_llama_dir, ["loss"], None, out, cfg)
+
+    def no_load(*a, **k):
+        raise AssertionError("a finished evaluation must not load the model")
+
+    monkeypatch.setattr(target, "load_target", no_load)
+    again = evaluate(tiny_llama_dir, ["loss"], None, out, cfg)
+    assert again["results"] == json.loads(json.dumps(first["results"]))
+    assert again["stage"]["name"] == "evaluate"

@@ -84,3 +84,23 @@ def test_knn_indicator_with_tiny_sentence_model(tiny_st_dir, tmp_path):
     assert calls == []
     got5 = pq.read_table(out5["knn_5"]).column("knn_5").to_numpy()
     np.testing.assert_allclose(got5, brute_force(np.asarray(vec), 5), atol=1e-4)
+
+
+def test_read_embeddings_returns_the_cached_vectors(tiny_st_dir, tmp_path):
+    """Selection reads the vectors kNN computed, in pool order, without embedding again."""
+    from helpers_indicators import write_pool
+
+    from instructmine.models import load_sentence_encoder
+    from instructmine.scoring import read_embeddings, score_pool
+
+    recs = alpaca_records(15)
+    pool = write_pool(tmp_path / "pool.parquet", recs)
+    score_pool(pool, tmp_path / "s", ["knn_3"], {"knn_3": {"model": str(tiny_st_dir)}},
+               progress=False)  # fmt: skip
+    ids, vectors = read_embeddings(tmp_path / "s", "knn_3")
+    assert ids.to_pylist() == [r["id"] for r in recs]
+    enc = load_sentence_encoder(tiny_st_dir)
+    want = enc.encode([r["messages"][-1]["content"] for r in recs], normalize_embeddings=True)
+    np.testing.assert_allclose(vectors, want, atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="no 'knn_6' scores"):
+        read_embeddings(tmp_path / "s", "knn_6")

@@ -155,3 +155,22 @@ def test_missing_pool_is_a_clear_error(tmp_path, tiny_llama_dir):
 
     with pytest.raises(PoolError, match="no such pool file"):
         train(tmp_path / "nope.parquet", tmp_path / "r", TrainConfig(model=str(tiny_llama_dir)))
+
+
+def test_interrupted_run_is_one_thing_everywhere(tiny_llama_dir, train_pool, tmp_path):
+    """A run folder whose last file (metrics.json with its stage block) is missing - a crash
+    after the weights were saved - is unfinished for training, evaluation and indicators alike:
+    train redoes it without asking for --overwrite, and nothing loads its weights meanwhile."""
+    from instructmine.indicators.state import RunState
+    from instructmine.train.run_dir import RunDir
+
+    out = tmp_path / "run"
+    first = _short_run(tiny_llama_dir, train_pool, out, seed=3)
+    (out / "metrics.json").unlink()
+    assert (out / "adapter").is_dir() and not RunDir(out).is_finished()
+    with pytest.raises(FileNotFoundError, match="not a finished training run"):
+        load_for_eval(out)
+    with pytest.raises(FileNotFoundError, match="not a finished training run"):
+        RunState().causal_lm(str(out))
+    again = _short_run(tiny_llama_dir, train_pool, out, seed=3)
+    assert again.loss_curve == first.loss_curve and RunDir(out).is_finished()

@@ -85,9 +85,14 @@ def _lookup(name: str) -> tuple[type[Indicator], dict[str, Any]]:
 
 
 def create(name: str, **params: Any) -> Indicator:
-    """Create an indicator by name with parameters; bad names and bad params fail clearly."""
+    """Create an indicator by name with parameters; bad names and bad params fail clearly.
+
+    A parameter the name implies (``k`` of ``knn_6``) may be repeated with the same value, as in
+    the full parameter set a score file records.
+    """
     cls, implied = _lookup(name)
-    clash = set(implied) & set(params)
+    clash = {k for k in set(implied) & set(params) if params[k] != implied[k]}
+    params = {k: v for k, v in params.items() if k not in implied}
     if clash:
         raise ValueError(f"indicator {name!r}: {sorted(clash)} is given by the name already")
     try:

@@ -17,8 +17,6 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from instructmine import atomic
-from instructmine.stage import Stage
 from instructmine.io import formats
 from instructmine.io.errors import IngestError, Location, RecordError, Reject, excerpt
 from instructmine.io.hub import hub_items, is_saved_dataset, saved_dataset_parts
@@ -26,6 +24,7 @@ from instructmine.io.ids import OccurrenceCounter
 from instructmine.io.pool import BatchBuilder, PoolWriter
 from instructmine.io.readers import Item, StreamBroken, is_data_file, iter_file
 from instructmine.io.summary import IngestSummary, PartSummary
+from instructmine.stage import Stage
 
 TAG_FIELDS = ("source", "category")
 _HUB_ID = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
