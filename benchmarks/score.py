@@ -74,7 +74,6 @@ def bench_ppl(n: int) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from instructmine.indicators import loaded
     from instructmine.indicators.registry import create
     from instructmine.nll import shared_prefix_length
     from instructmine.prompting import IGNORE_INDEX, encode
@@ -82,7 +81,10 @@ def bench_ppl(n: int) -> dict:
     from instructmine.schema import table_from_records
 
     recs = alpagasus_records(n)
-    model, tok = loaded.causal_lm("smollm2-135m-instruct")
+    from instructmine.models import load_causal_lm
+
+    model, tok = load_causal_lm("smollm2-135m-instruct")
+    model.eval()
     params = sum(p.numel() for p in model.parameters())
     encs = [encode(tok, r["messages"], "auto", train_on="last_assistant") for r in recs]
     tokens = sum(len(e.input_ids) for e in encs)
