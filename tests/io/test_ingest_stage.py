@@ -34,3 +34,31 @@ def test_unchanged_ingest_is_skipped_and_changes_redo_it(tmp_path):
 
     out.unlink()  # an output removed since: redone
     assert not ingest([src], out).up_to_date and out.is_file()
+
+
+def test_hub_ingest_leaves_the_process_online(tmp_path, monkeypatch):
+    """An unreachable hub switches Hugging Face offline only around the load (it used to set
+    the environment for the rest of the process, so later hub calls silently went offline)."""
+    import os
+
+    import huggingface_hub.constants as hub_constants
+
+    import instructmine.io.hub as hub
+
+    for key in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub, "_hub_reachable", lambda: False)
+    seen = {}
+    real = hub.offline
+
+    def spy():
+        seen["used"] = True
+        return real()
+
+    monkeypatch.setattr(hub, "offline", spy)
+    summary = ingest(["no-such-org/no-such-dataset"], tmp_path / "pool.parquet")
+    assert seen == {"used": True}
+    assert summary.kept == 0 and "hub dataset failed" in summary.file_errors[0].error
+    assert not any(k in os.environ for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    assert hub_constants.HF_HUB_OFFLINE is False
