@@ -100,7 +100,7 @@ def run_demo(out: Path, console: Console | None = None) -> None:
     console.print_json(data={"target": results.get("target"), "skills": results.get("skills")})
     suite = results["results"]["loss"]["self_instruct"]
     console.print(
-        "eval loss of the fine-tuned model on the self-instruct sample, read by the same adapter:"
+        "eval loss of the fine-tuned model on the self-instruct sample (one reader for the file):"
         f" training {run.eval_loss_after:.4f} ({run.eval['after']['n_examples']} items), eval"
         f" suite {suite['loss']:.4f} ({suite['n_scored']} items, merged weights reloaded)"
     )
