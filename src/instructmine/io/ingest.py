@@ -22,7 +22,7 @@ from instructmine.io.errors import IngestError, Location, RecordError, Reject, e
 from instructmine.io.hub import hub_items, is_saved_dataset, saved_dataset_parts
 from instructmine.io.ids import OccurrenceCounter
 from instructmine.io.pool import BatchBuilder, PoolWriter
-from instructmine.io.readers import Item, StreamBroken, is_data_file, iter_file
+from instructmine.io.readers import ENCODING_ERRORS, Item, StreamBroken, is_data_file, iter_file
 from instructmine.io.summary import IngestSummary, PartSummary
 from instructmine.stage import Stage
 
@@ -60,6 +60,8 @@ class IngestOptions(BaseModel):
     force_category: bool = False  # the given category wins over the record's own
     keep_extra: bool = False  # keep unmapped fields as JSON in ``meta``
     max_record_mb: float = 16.0
+    encoding_errors: str = "strict"  # bytes that are not UTF-8: reject the record, or replace
+    allow_partial: bool = False  # a file that cannot be read is not an error of the ingest
     batch_size: int = 10_000
     references: Path | None = None  # FastChat reference answers for MT-Bench questions
     split: str | None = None  # split of hub datasets / DatasetDict folders
@@ -69,6 +71,20 @@ class IngestOptions(BaseModel):
     @classmethod
     def _known(cls, v: str | None) -> str | None:
         return None if v is None else formats.canonical_format(v)
+
+    @field_validator("encoding_errors")
+    @classmethod
+    def _errors(cls, v: str) -> str:
+        if v not in ENCODING_ERRORS:
+            raise ValueError(f"--encoding-errors must be one of {', '.join(ENCODING_ERRORS)}")
+        return v
+
+    @field_validator("max_record_mb", "batch_size")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be above 0")
+        return v
 
 
 def source_name(path: str) -> str:
@@ -87,7 +103,7 @@ def _parts(spec: SourceSpec, opts: IngestOptions, skipped: list[str]):
     """Yield ``(label, items factory)`` for every file / split / stream of one source."""
     p = Path(spec.path)
     if p.is_file():
-        yield str(p), lambda: iter_file(p, int(opts.max_record_mb * 1e6))
+        yield str(p), lambda: _read(p, opts)
     elif p.is_dir():
         if is_saved_dataset(p):
             for label, items in saved_dataset_parts(p, opts.split):
@@ -101,12 +117,16 @@ def _parts(spec: SourceSpec, opts: IngestOptions, skipped: list[str]):
                 f"{p}: folder has no data files (.json, .jsonl, .parquet, .csv, optionally .gz)"
             )
         for f in data:
-            yield str(f), lambda f=f: iter_file(f, int(opts.max_record_mb * 1e6))
+            yield str(f), lambda f=f: _read(f, opts)
     elif p.suffix.lower() in _SUFFIXES or not _HUB_ID.match(spec.path):
         raise IngestError(f"{spec.path}: no such file or folder")
     else:
         repo = spec.path.removeprefix("hf://")
         yield f"hf://{repo}", lambda: hub_items(repo, opts.split, opts.config)
+
+
+def _read(path: Path, opts: IngestOptions) -> Iterator[Item]:
+    return iter_file(path, int(opts.max_record_mb * 1e6), encoding_errors=opts.encoding_errors)
 
 
 def _peek_format(items: Iterator[Item], label: str) -> tuple[str, Iterator[Item]]:
