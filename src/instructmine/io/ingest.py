@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from instructmine.atomic import refuse_overwriting_inputs
 from instructmine.io import formats
 from instructmine.io.errors import IngestError, Location, RecordError, Reject, excerpt
 from instructmine.io.hub import hub_items, is_saved_dataset, saved_dataset_parts
@@ -219,8 +220,7 @@ class _Run:
             cat = category if force else (_tag(raw, "category") or category)
             meta = None
             if self.opts.keep_extra:
-                extra = {k: v for k, v in raw.items() if k not in extra_skip}
-                meta = orjson.dumps(extra, default=str).decode() if extra else None
+                meta = _meta(raw, extra_skip)
             for conv in convs:
                 self.builder.add(src, cat, conv, meta)
             part.kept += 1
@@ -232,8 +232,11 @@ class _Run:
 
     def finish(self) -> None:
         self.flush()
-        self.writer.close()
         self.rejects.close()
+        if self.writer.rows == 0:  # nothing kept: no empty pool (the rejects say why)
+            self.writer.abort()
+            return
+        self.writer.close()
         self.stage.write(manifest_path(self.out), self.summary.to_dict())
 
     def abort(self) -> None:
@@ -247,6 +250,18 @@ def _display(spec: SourceSpec, label: str) -> str:
     if root.is_dir() and Path(label).is_relative_to(root):
         return str(Path(label).relative_to(root))
     return Path(label).name if root.is_file() else label
+
+
+def _meta(raw: dict, skip: set[str]) -> str | None:
+    """The record's unmapped fields as JSON text; a ``meta`` object (an ``instructmine
+    export``) is taken back as it was, and the pool ``id`` exported beside it is dropped."""
+    exported = raw.get("meta")
+    if isinstance(exported, dict):
+        extra = dict(exported)
+        extra.update((k, v) for k, v in raw.items() if k not in skip and k not in ("id", "meta"))
+    else:
+        extra = {k: v for k, v in raw.items() if k not in skip}
+    return orjson.dumps(extra, default=str).decode() if extra else None
 
 
 def _tag(raw: dict, key: str) -> str | None:
@@ -299,6 +314,7 @@ def ingest(
     specs = [as_spec(s) for s in sources]
     if not specs:
         raise IngestError("no sources given")
+    _refuse_inputs(specs, Path(out), opts)
     stage = _stage(specs, Path(out), opts)
     done = stage.done(manifest_path(out))
     if done is not None:
@@ -328,6 +344,19 @@ def ingest(
         raise
     run.finish()
     return run.summary
+
+
+def _refuse_inputs(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) -> None:
+    """Refuse, before anything is written, a pool / rejects / manifest path that is an input
+    (a source file, a data file inside a source folder, or the references file)."""
+    inputs: list[Path] = [Path(s.path) for s in specs]
+    for p in list(inputs):
+        if p.is_dir():
+            inputs.extend(f for f in p.rglob("*") if f.is_file() and is_data_file(f))
+    if opts.references is not None:
+        inputs.append(Path(opts.references))
+    rejects = out.with_name(out.stem + ".rejects.jsonl")
+    refuse_overwriting_inputs([out, rejects, manifest_path(out)], inputs)
 
 
 def _file_error(run: _Run, part: PartSummary, err: IngestError, append: bool = True) -> None:
