@@ -25,6 +25,8 @@ import orjson
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from instructmine.atomic import refuse_overwriting_inputs
+from instructmine.io.errors import PoolError
 from instructmine.io.pool import PoolWriter, iter_pool
 
 _WS = re.compile(r"\s+")
@@ -102,6 +104,7 @@ def dedup_pool(
     cfg = config or DedupConfig()
     out = Path(out)
     clusters_path = out.with_name(out.stem + ".clusters.jsonl")
+    refuse_overwriting_inputs([out, clusters_path], [pool])
     summary = DedupSummary(
         str(pool), str(out), str(clusters_path), cfg.method, config=cfg.model_dump()
     )
@@ -113,6 +116,7 @@ def dedup_pool(
     )
     signatures: dict[str, LeanMinHash] = {}
     clusters = _Clusters()
+    seen_ids: dict[str, bytes] = {}
     writer = PoolWriter(out)
     try:
         for batch in iter_pool(pool):
@@ -122,8 +126,13 @@ def dedup_pool(
             for i, (rid, conv) in enumerate(zip(ids, msgs, strict=True)):
                 summary.records += 1
                 text = conversation_text(conv)
+                key = blake2b(normalise(text).encode(), digest_size=8).digest()
+                if _repeated_id(pool, rid, key, seen_ids):
+                    clusters.add(rid, rid, "exact", 1.0)
+                    summary.exact_removed += 1
+                    keep[i] = False
+                    continue
                 if cfg.method != "near":
-                    key = blake2b(normalise(text).encode(), digest_size=8).digest()
                     first = exact_keys.setdefault(key, rid)
                     if first != rid:
                         clusters.add(first, rid, "exact", 1.0)
@@ -156,6 +165,20 @@ def dedup_pool(
             f.write(orjson.dumps({"kept": kept, "duplicates": dups}) + b"\n")
     summary.clusters = len(clusters.members)
     return summary
+
+
+def _repeated_id(pool: Path | str, rid: str, key: bytes, seen: dict[str, bytes]) -> bool:
+    """True for a second record with an id already seen and the same text (an exact repeat,
+    removed); a repeated id on different text is an error: ids must name one record."""
+    first = seen.setdefault(rid, key)
+    if first is key:
+        return False
+    if first == key:
+        return True
+    raise PoolError(
+        f"{pool}: record id {rid!r} names two different records; ids must be unique: "
+        "re-ingest the sources with `instructmine ingest` (it gives every record its own id)"
+    )
 
 
 def print_dedup_summary(summary: DedupSummary, console=None) -> None:

@@ -135,7 +135,7 @@ def print_stats(stats: PoolStats, console=None, width: int = 300) -> None:
             f"[bold]{m['role']}[/]: {escape(_clip(m['content'], width))}" for m in s["messages"]
         )
         title = escape(f"{s['id']} · {s['source']} · {s['category'] or '-'}")
-        console.print(Panel(body, title=title))
+        console.print(Panel(body, title=title, expand=False))
 
 
 def _clip(text: str, width: int) -> str:

@@ -103,15 +103,17 @@ def test_non_utf8_line(tmp_path):
     assert rejects[0]["line"] == 2 and "not valid UTF-8 (byte 0xe9" in rejects[0]["reason"]
 
 
-def test_non_utf8_in_json_array_stops_with_index(tmp_path):
+def test_non_utf8_in_json_array_costs_only_its_record(tmp_path):
     src = tmp_path / "n.json"
     src.write_bytes(
-        b'[{"instruction": "a", "output": "b"}, {"instruction": "caf\xe9", "output": "x"}]'
+        b'[{"instruction": "a", "output": "b"}, {"instruction": "caf\xe9", "output": "x"},'
+        b' {"instruction": "c", "output": "d"}]'
     )
     summary, rejects = _run(tmp_path, src)
-    assert summary.kept == 1
-    assert rejects[0]["index"] == 1 and "UTF8" in rejects[0]["reason"]
-    assert summary.parts[0].error  # the rest of the array could not be read: said so
+    assert (summary.read, summary.kept, summary.rejected) == (3, 2, 1)
+    assert rejects[0]["index"] == 1 and "not valid UTF-8" in rejects[0]["reason"]
+    assert "0xe9" in rejects[0]["reason"]
+    assert not summary.parts[0].error  # the rest of the array was read
 
 
 def test_empty_and_blank_files(tmp_path):

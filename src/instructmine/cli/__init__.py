@@ -21,4 +21,7 @@ for _verb in VERBS:
 
 def main() -> None:
     """Entry point of the ``instructmine`` console script."""
+    from instructmine.cli.output import unwrap_when_piped
+
+    unwrap_when_piped()
     app()

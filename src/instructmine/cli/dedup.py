@@ -16,18 +16,25 @@ def dedup(
     threshold: float = typer.Option(0.8, help="Jaccard threshold of near duplicates."),
     num_perm: int = typer.Option(128, help="MinHash permutations."),
     ngram: int = typer.Option(5, help="Words per shingle."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Deduplicate POOL (first record of each cluster kept); clusters go to OUT.clusters.jsonl."""
     from pydantic import ValidationError
     from rich.console import Console
 
+    from instructmine.atomic import OutputPathError
     from instructmine.dedup import DedupConfig, dedup_pool, print_dedup_summary
     from instructmine.io import IngestError, PoolError
 
     try:
         cfg = DedupConfig(method=method, threshold=threshold, num_perm=num_perm, ngram=ngram)
         summary = dedup_pool(pool, out, cfg)
-    except (IngestError, PoolError, ValidationError) as e:
+    except (IngestError, PoolError, ValidationError, OutputPathError) as e:
         Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+        return
     print_dedup_summary(summary, Console())

@@ -37,6 +37,16 @@ def ingest(
     ),
     keep_extra: bool = typer.Option(False, help="Keep unmapped fields as JSON in 'meta'."),
     max_record_mb: float = typer.Option(16.0, help="Reject records larger than this."),
+    encoding_errors: str = typer.Option(
+        "strict",
+        help="Bytes that are not UTF-8: strict rejects the record holding them (the others are "
+        "kept); replace keeps it with U+FFFD in their place.",
+    ),
+    allow_partial: bool = typer.Option(
+        False,
+        help="Exit 0 even when a whole file could not be read (default: exit 3, pool kept).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     references: Annotated[
         Path | None,
         typer.Option(help="FastChat reference-answer JSONL joined to MT-Bench questions."),
@@ -82,6 +92,8 @@ def ingest(
                 force_category=force_category,
                 keep_extra=keep_extra,
                 max_record_mb=max_record_mb,
+                encoding_errors=encoding_errors,
+                allow_partial=allow_partial,
                 references=references,
                 split=split,
                 config=config,
@@ -89,7 +101,20 @@ def ingest(
     except (IngestError, ValueError) as e:
         err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    print_summary(summary, Console())
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        print_summary(summary, Console())
     if summary.rows == 0:
         err.print("[red]error:[/] no records were kept; see the rejects file for reasons")
         raise typer.Exit(1)
+    if summary.file_errors and not allow_partial:
+        n = len(summary.file_errors)
+        err.print(
+            f"[red]partial input:[/] {n} file(s) could not be read whole (listed above); the "
+            "pool holds the rest. Exit status 3; pass --allow-partial to accept this",
+            highlight=False,
+        )
+        raise typer.Exit(3)

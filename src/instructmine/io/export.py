@@ -8,10 +8,12 @@
   with ``field_messages: conversations``).
 - ``messages``: JSONL of ``{messages: [{role, content}]}`` (TRL ``SFTTrainer``, OpenAI).
 
-By default each record also carries ``id``, ``source`` and ``category`` (the tools ignore
-extra fields; re-ingesting keeps the tags, so ids come back identical). Records a format cannot
-express (alpaca needs alternating user/assistant turns) are skipped and listed in
-``OUT.skipped.jsonl`` with the reason.
+By default each record also carries ``id``, ``source`` and ``category``, and ``meta`` (the
+original record's extra fields kept by ``ingest --keep-extra``, as an object) when the pool has
+it; the tools ignore extra fields. Re-ingesting keeps the tags, so ids come back identical, and
+``ingest --keep-extra`` takes ``meta`` back as it was: ingest -> export -> ingest is lossless.
+Records a format cannot express (alpaca needs alternating user/assistant turns) are skipped and
+listed in ``OUT.skipped.jsonl`` with the reason.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from pathlib import Path
 
 import orjson
 
-from instructmine.atomic import atomic_open
-from instructmine.io.pool import iter_pool
+from instructmine.atomic import atomic_open, refuse_overwriting_inputs
+from instructmine.io.pool import iter_pool, open_pool
 
 EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
 _SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
@@ -87,16 +89,21 @@ def export_pool(
             f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}"
         )
     out = Path(out)
+    skipped_path = out.with_name(out.name + ".skipped.jsonl")
+    refuse_overwriting_inputs([out, skipped_path], [pool])
+    open_pool(pool)  # a missing or malformed pool fails before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     convert = _CONVERT[fmt]
     array = fmt != "messages"
     summary = ExportSummary(out=str(out), format=fmt)
-    skipped_path = out.with_name(out.name + ".skipped.jsonl")
     skipped = None
+    columns = ["id", "source", "category", "messages"]
+    if tags and "meta" in open_pool(pool).schema_arrow.names:
+        columns.append("meta")
     with atomic_open(out, "wb") as f:
         if array:
             f.write(b"[")
-        for batch in iter_pool(pool, columns=["id", "source", "category", "messages"]):
+        for batch in iter_pool(pool, columns=columns):
             for row in batch.to_pylist():
                 try:
                     rec = convert(row["messages"])
@@ -110,6 +117,8 @@ def export_pool(
                     rec.update(id=row["id"], source=row["source"])
                     if row["category"] is not None:
                         rec["category"] = row["category"]
+                    if row.get("meta"):
+                        rec["meta"] = orjson.loads(row["meta"])
                 data = orjson.dumps(rec)
                 if array:
                     f.write(b"\n  " if summary.written == 0 else b",\n  ")

@@ -17,12 +17,13 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from instructmine.atomic import refuse_overwriting_inputs
 from instructmine.io import formats
 from instructmine.io.errors import IngestError, Location, RecordError, Reject, excerpt
 from instructmine.io.hub import hub_items, is_saved_dataset, saved_dataset_parts
 from instructmine.io.ids import OccurrenceCounter
 from instructmine.io.pool import BatchBuilder, PoolWriter
-from instructmine.io.readers import Item, StreamBroken, is_data_file, iter_file
+from instructmine.io.readers import ENCODING_ERRORS, Item, StreamBroken, is_data_file, iter_file
 from instructmine.io.summary import IngestSummary, PartSummary
 from instructmine.stage import Stage
 
@@ -60,6 +61,8 @@ class IngestOptions(BaseModel):
     force_category: bool = False  # the given category wins over the record's own
     keep_extra: bool = False  # keep unmapped fields as JSON in ``meta``
     max_record_mb: float = 16.0
+    encoding_errors: str = "strict"  # bytes that are not UTF-8: reject the record, or replace
+    allow_partial: bool = False  # a file that cannot be read is not an error of the ingest
     batch_size: int = 10_000
     references: Path | None = None  # FastChat reference answers for MT-Bench questions
     split: str | None = None  # split of hub datasets / DatasetDict folders
@@ -69,6 +72,20 @@ class IngestOptions(BaseModel):
     @classmethod
     def _known(cls, v: str | None) -> str | None:
         return None if v is None else formats.canonical_format(v)
+
+    @field_validator("encoding_errors")
+    @classmethod
+    def _errors(cls, v: str) -> str:
+        if v not in ENCODING_ERRORS:
+            raise ValueError(f"--encoding-errors must be one of {', '.join(ENCODING_ERRORS)}")
+        return v
+
+    @field_validator("max_record_mb", "batch_size")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be above 0")
+        return v
 
 
 def source_name(path: str) -> str:
@@ -87,7 +104,7 @@ def _parts(spec: SourceSpec, opts: IngestOptions, skipped: list[str]):
     """Yield ``(label, items factory)`` for every file / split / stream of one source."""
     p = Path(spec.path)
     if p.is_file():
-        yield str(p), lambda: iter_file(p, int(opts.max_record_mb * 1e6))
+        yield str(p), lambda: _read(p, opts)
     elif p.is_dir():
         if is_saved_dataset(p):
             for label, items in saved_dataset_parts(p, opts.split):
@@ -101,12 +118,16 @@ def _parts(spec: SourceSpec, opts: IngestOptions, skipped: list[str]):
                 f"{p}: folder has no data files (.json, .jsonl, .parquet, .csv, optionally .gz)"
             )
         for f in data:
-            yield str(f), lambda f=f: iter_file(f, int(opts.max_record_mb * 1e6))
+            yield str(f), lambda f=f: _read(f, opts)
     elif p.suffix.lower() in _SUFFIXES or not _HUB_ID.match(spec.path):
         raise IngestError(f"{spec.path}: no such file or folder")
     else:
         repo = spec.path.removeprefix("hf://")
         yield f"hf://{repo}", lambda: hub_items(repo, opts.split, opts.config)
+
+
+def _read(path: Path, opts: IngestOptions) -> Iterator[Item]:
+    return iter_file(path, int(opts.max_record_mb * 1e6), encoding_errors=opts.encoding_errors)
 
 
 def _peek_format(items: Iterator[Item], label: str) -> tuple[str, Iterator[Item]]:
@@ -199,8 +220,7 @@ class _Run:
             cat = category if force else (_tag(raw, "category") or category)
             meta = None
             if self.opts.keep_extra:
-                extra = {k: v for k, v in raw.items() if k not in extra_skip}
-                meta = orjson.dumps(extra, default=str).decode() if extra else None
+                meta = _meta(raw, extra_skip)
             for conv in convs:
                 self.builder.add(src, cat, conv, meta)
             part.kept += 1
@@ -212,8 +232,11 @@ class _Run:
 
     def finish(self) -> None:
         self.flush()
-        self.writer.close()
         self.rejects.close()
+        if self.writer.rows == 0:  # nothing kept: no empty pool (the rejects say why)
+            self.writer.abort()
+            return
+        self.writer.close()
         self.stage.write(manifest_path(self.out), self.summary.to_dict())
 
     def abort(self) -> None:
@@ -227,6 +250,18 @@ def _display(spec: SourceSpec, label: str) -> str:
     if root.is_dir() and Path(label).is_relative_to(root):
         return str(Path(label).relative_to(root))
     return Path(label).name if root.is_file() else label
+
+
+def _meta(raw: dict, skip: set[str]) -> str | None:
+    """The record's unmapped fields as JSON text; a ``meta`` object (an ``instructmine
+    export``) is taken back as it was, and the pool ``id`` exported beside it is dropped."""
+    exported = raw.get("meta")
+    if isinstance(exported, dict):
+        extra = dict(exported)
+        extra.update((k, v) for k, v in raw.items() if k not in skip and k not in ("id", "meta"))
+    else:
+        extra = {k: v for k, v in raw.items() if k not in skip}
+    return orjson.dumps(extra, default=str).decode() if extra else None
 
 
 def _tag(raw: dict, key: str) -> str | None:
@@ -279,6 +314,7 @@ def ingest(
     specs = [as_spec(s) for s in sources]
     if not specs:
         raise IngestError("no sources given")
+    _refuse_inputs(specs, Path(out), opts)
     stage = _stage(specs, Path(out), opts)
     done = stage.done(manifest_path(out))
     if done is not None:
@@ -308,6 +344,19 @@ def ingest(
         raise
     run.finish()
     return run.summary
+
+
+def _refuse_inputs(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) -> None:
+    """Refuse, before anything is written, a pool / rejects / manifest path that is an input
+    (a source file, a data file inside a source folder, or the references file)."""
+    inputs: list[Path] = [Path(s.path) for s in specs]
+    for p in list(inputs):
+        if p.is_dir():
+            inputs.extend(f for f in p.rglob("*") if f.is_file() and is_data_file(f))
+    if opts.references is not None:
+        inputs.append(Path(opts.references))
+    rejects = out.with_name(out.stem + ".rejects.jsonl")
+    refuse_overwriting_inputs([out, rejects, manifest_path(out)], inputs)
 
 
 def _file_error(run: _Run, part: PartSummary, err: IngestError, append: bool = True) -> None:

@@ -1,18 +1,19 @@
-"""Stream raw records out of files: JSON arrays, JSONL, Parquet and CSV, plain or gzipped.
+"""Stream raw records out of files: JSON arrays, JSONL, Parquet and CSV, plain or compressed.
 
-Formats are sniffed from the bytes (gzip and Parquet magic numbers, then the first non-blank
+Formats are sniffed from the bytes (gzip/bz2/xz and Parquet magic numbers, then the first non-blank
 character: ``[`` is a JSON array, ``{`` is JSONL), not trusted from the file name; CSV/TSV are
 recognised by extension. Every reader yields ``(Location, value)`` pairs, where ``value`` is the
 parsed record or a :class:`RecordError` saying why that record is bad, so the caller decides
 whether to stop (``--strict``) or to reject and go on. Memory stays bounded: JSONL is read line
 by line (a line above the size limit is skipped in 1 MB chunks, never held whole), JSON arrays
-go through ``ijson``'s incremental C parser, Parquet through ``iter_batches``.
+go through ``ijson``'s incremental C parser, Parquet through ``iter_batches``. A truncated
+compressed file yields every complete record it holds, then a :class:`StreamBroken` saying it
+was truncated; a byte that is not UTF-8 costs only the record holding it (io/streams.py).
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import zlib
 from collections.abc import Iterator
@@ -22,12 +23,21 @@ from typing import Any, BinaryIO
 import orjson
 
 from instructmine.io.errors import IngestError, Location, RecordError
+from instructmine.io.streams import (
+    COMPRESSED_SUFFIXES,
+    Utf8Guard,
+    compression_of,
+    marked_bytes,
+    open_stream,
+    replace_marked,
+    truncation,
+)
 
-GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 BOM = b"\xef\xbb\xbf"
 DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv", ".tsv")
 _STREAM_ERRORS = (OSError, EOFError, zlib.error)
+ENCODING_ERRORS = ("strict", "replace")
 
 Item = tuple[Location, Any]
 
@@ -38,18 +48,23 @@ class StreamBroken(RecordError):
 
 def is_data_file(path: Path) -> bool:
     """True for names a reader handles: ``.json``, ``.jsonl``, ``.ndjson``, ``.parquet``,
-    ``.csv``, ``.tsv``, optionally followed by ``.gz``."""
+    ``.csv``, ``.tsv``, optionally followed by ``.gz``, ``.bz2`` or ``.xz``."""
+    return _plain_name(path).endswith(DATA_SUFFIXES)
+
+
+def _plain_name(path: Path) -> str:
     name = path.name.lower()
-    name = name[:-3] if name.endswith(".gz") else name
-    return name.endswith(DATA_SUFFIXES)
+    for suffix in COMPRESSED_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
 
 
 def _open(path: Path, compressed: bool) -> BinaryIO:
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+    return open_stream(path)[0]
 
 
 def sniff(path: Path) -> tuple[str, bool]:
-    """Return ``(kind, gzipped)`` with kind one of ``json``, ``jsonl``, ``parquet``, ``csv``.
+    """Return ``(kind, compressed)`` with kind one of ``json``, ``jsonl``, ``parquet``, ``csv``.
 
     Raises :class:`IngestError` for a missing, empty, binary or unrecognised file.
     """
@@ -61,14 +76,16 @@ def sniff(path: Path) -> tuple[str, bool]:
         raise IngestError(f"{path}: the file is empty (0 bytes): no records to read")
     if magic == PARQUET_MAGIC:
         return "parquet", False
-    compressed = magic[:2] == GZIP_MAGIC
-    try:
-        with _open(path, compressed) as f:
-            head = f.read(8192)
-    except _STREAM_ERRORS as e:
-        raise IngestError(f"{path}: cannot decompress the gzip stream ({e})") from e
+    with open(path, "rb") as f:
+        kind = compression_of(f.read(6))
+    compressed = kind is not None
+    with _open(path, compressed) as f:
+        head = f.read(8192)
+        problem = truncation(f) if not head else None
+    if problem:
+        raise IngestError(f"{path}: cannot decompress: {problem}")
     stripped = head.removeprefix(BOM).lstrip()
-    name = path.name.lower().removesuffix(".gz")
+    name = _plain_name(path)
     if not stripped:
         what = "empty after decompression" if compressed else "blank (only whitespace)"
         raise IngestError(f"{path}: the file is {what}: no records to read")
@@ -82,7 +99,7 @@ def sniff(path: Path) -> tuple[str, bool]:
         raise IngestError(
             f"{path}: looks like binary data, not a JSON/JSONL/CSV/Parquet file "
             f"(first bytes {head[:16]!r}); check the path, or decompress it if it is an "
-            "archive other than gzip"
+            "archive other than gzip, bz2 or xz"
         )
     raise IngestError(
         f"{path}: not a JSON array or JSONL file (it starts with {stripped[:40]!r}); "
@@ -96,13 +113,22 @@ def _mostly_binary(head: bytes) -> bool:
     return bad > max(8, len(text) // 10)
 
 
-def iter_file(path: Path, max_record_bytes: int, batch_rows: int = 4096) -> Iterator[Item]:
-    """Yield ``(Location, record or RecordError)`` for every record of one file."""
+def iter_file(
+    path: Path, max_record_bytes: int, batch_rows: int = 4096, encoding_errors: str = "strict"
+) -> Iterator[Item]:
+    """Yield ``(Location, record or RecordError)`` for every record of one file.
+
+    ``encoding_errors``: ``strict`` rejects a record holding bytes that are not UTF-8 (with
+    the byte and the reason; every other record is kept), ``replace`` keeps it with U+FFFD in
+    their place.
+    """
+    if encoding_errors not in ENCODING_ERRORS:
+        raise IngestError(f"--encoding-errors must be one of {ENCODING_ERRORS}")
     kind, compressed = sniff(path)
     if kind == "jsonl":
-        return _iter_jsonl(path, compressed, max_record_bytes)
+        return _iter_jsonl(path, compressed, max_record_bytes, encoding_errors)
     if kind == "json":
-        return _iter_json_array(path, compressed)
+        return _iter_json_array(path, compressed, encoding_errors)
     if kind == "csv":
         return _iter_csv(path, compressed, max_record_bytes)
     return _iter_parquet(path, batch_rows)
@@ -122,7 +148,7 @@ def _parse_error(line: bytes, err: Exception, last: bool) -> RecordError:
     return RecordError(reason)
 
 
-def _iter_jsonl(path: Path, compressed: bool, max_bytes: int) -> Iterator[Item]:
+def _iter_jsonl(path: Path, compressed: bool, max_bytes: int, errors: str) -> Iterator[Item]:
     name = str(path)
     lineno = 0
     with _open(path, compressed) as f:
@@ -149,9 +175,26 @@ def _iter_jsonl(path: Path, compressed: bool, max_bytes: int) -> Iterator[Item]:
                 except orjson.JSONDecodeError as e:
                     if not line.strip():
                         continue  # blank lines separate nothing; they are not records
+                    if errors == "replace" and not _is_utf8(line):
+                        try:
+                            yield loc, orjson.loads(line.decode("utf-8", "replace"))
+                            continue
+                        except orjson.JSONDecodeError:
+                            pass
                     yield loc, _parse_error(line, e, last=not line.endswith(b"\n"))
+            problem = truncation(f)
+            if problem:
+                yield Location(name, line=lineno + 1), StreamBroken(problem)
         except _STREAM_ERRORS as e:
             yield Location(name, line=lineno + 1), StreamBroken(f"cannot read on: {e}")
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _too_big(size: int, max_bytes: int) -> str:
@@ -161,29 +204,42 @@ def _too_big(size: int, max_bytes: int) -> str:
     )
 
 
-def _iter_json_array(path: Path, compressed: bool) -> Iterator[Item]:
+def _iter_json_array(path: Path, compressed: bool, errors: str = "strict") -> Iterator[Item]:
     import ijson
 
     name = str(path)
     count = 0
     with _open(path, compressed) as f:
+        guard = Utf8Guard(f)
         try:
             # a large buffer: yajl re-copies a string being built once per buffer refill
-            for value in ijson.items(f, "item", use_float=True, buf_size=4 << 20):
-                yield Location(name, index=count), value
+            for value in ijson.items(guard, "item", use_float=True, buf_size=4 << 20):
+                loc = Location(name, index=count)
                 count += 1
+                if guard.bad_bytes:
+                    bad = marked_bytes(value)
+                    if bad and errors == "replace":
+                        value = replace_marked(value)
+                    elif bad:
+                        value = RecordError(
+                            f"not valid UTF-8 ({len(bad)} byte(s), the first 0x{bad[0]:02x}); "
+                            "re-encode the file as UTF-8, or pass --encoding-errors replace"
+                        )
+                yield loc, value
         except ijson.JSONError as e:
             msg = e.args[0] if e.args else ""
             if isinstance(msg, bytes):
                 msg = msg.decode("utf-8", "replace")
             detail = (str(msg).strip().splitlines() or [type(e).__name__])[0]
-            yield (
-                Location(name, index=count),
-                StreamBroken(
+            problem = truncation(f)
+            if problem:
+                reason = f"{problem}; kept the {count} complete record(s) before it"
+            else:
+                reason = (
                     f"invalid JSON in the array at record {count}: {detail}; the rest of the "
                     "file cannot be read (a JSON array has no line boundaries to resume at)"
-                ),
-            )
+                )
+            yield Location(name, index=count), StreamBroken(reason)
         except _STREAM_ERRORS as e:
             yield Location(name, index=count), StreamBroken(f"cannot read on: {e}")
 
@@ -191,7 +247,7 @@ def _iter_json_array(path: Path, compressed: bool) -> Iterator[Item]:
 def _iter_csv(path: Path, compressed: bool, max_bytes: int) -> Iterator[Item]:
     name = str(path)
     csv.field_size_limit(max(max_bytes, 1 << 20))
-    delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    delimiter = "\t" if _plain_name(path).endswith(".tsv") else ","
     with _open(path, compressed) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv.DictReader(text, delimiter=delimiter)

@@ -116,7 +116,10 @@ def print_summary(summary: IngestSummary, console=None) -> None:
         console.print(f"[yellow]skipped {len(summary.skipped)} non-data file(s):[/] {shown}")
     if summary.up_to_date:
         console.print("[dim]unchanged since the last run (stage manifest matched): not re-read[/]")
-    console.print(f"pool: {summary.out} ({summary.rows:,} examples)")
+    if summary.rows:
+        console.print(f"pool: {summary.out} ({summary.rows:,} examples)")
+    else:
+        console.print(f"[red]no pool written[/] to {summary.out}: no record was kept")
     if summary.rejected or summary.file_errors:
         console.print(f"[red]rejects with reasons:[/] {summary.rejects}")
 

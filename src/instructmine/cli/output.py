@@ -1,0 +1,29 @@
+"""How the verbs' output behaves when it is not a terminal (a pipe, a file, a script).
+
+Rich wraps at 80 columns when it cannot see a terminal: table cells and error lines then break
+in the middle of file names. Piped output gets a wide virtual width instead, so every table row
+and every message stays on one line (``grep``, ``cut`` and log readers see whole lines). A
+user's own ``COLUMNS`` always wins.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PIPED_WIDTH = 4000
+
+
+def unwrap_when_piped() -> None:
+    """Give rich a wide width when stdout or stderr is not a terminal (``COLUMNS`` unset)."""
+    if "COLUMNS" in os.environ:
+        return
+    if not (_isatty(sys.stdout) and _isatty(sys.stderr)):
+        os.environ["COLUMNS"] = str(PIPED_WIDTH)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
