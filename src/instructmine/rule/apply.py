@@ -1,0 +1,91 @@
+"""Apply a rule per record, batch by batch: ``(ids, predicted log loss)`` with memory flat in
+pool size. Scores come from a score folder (``scores.json``) or Parquet files sharing row order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from instructmine.rule.rules import Rule, RuleError
+
+
+def score_files(scores: Path | str) -> list[Path]:
+    """The Parquet files behind SCORES: a score folder's files, or SCORES itself."""
+    from instructmine.scoring.files import files_from_dir
+
+    path = Path(scores)
+    if path.is_dir():
+        return list(files_from_dir(path).values())
+    if not path.is_file():
+        raise RuleError(
+            f"{path}: no such score file or folder (make one with `instructmine score`)"
+        )
+    return [path]
+
+
+def column_files(rule: Rule, files: list[Path]) -> dict[str, Path]:
+    """Which file holds each column the rule needs; a clear error naming any that are missing."""
+    where: dict[str, Path] = {}
+    for f in files:
+        for name in pq.ParquetFile(f).schema_arrow.names:
+            where.setdefault(name, f)
+    missing = [c for c in rule.columns if c not in where]
+    if missing or "id" not in where:
+        need = ", ".join(f"-i {c}" for c in missing)
+        names = ", ".join(str(f) for f in files)
+        raise RuleError(
+            f"rule {rule.name!r} needs score columns {missing or ['id']} that {names} lacks; "
+            f"score the pool with them first (`instructmine score POOL -o OUT {need}`)"
+        )
+    return {c: where[c] for c in ["id", *rule.columns]}
+
+
+def _exact(batches: Iterator[pa.RecordBatch], n: int) -> Iterator[pa.Table]:
+    """Re-chunk a stream of record batches into tables of exactly n rows (the last may be short)."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for b in batches:
+        pending.append(b)
+        count += b.num_rows
+        while count >= n:
+            t = pa.Table.from_batches(pending)
+            yield t.slice(0, n)
+            rest = t.slice(n).combine_chunks()
+            pending, count = rest.to_batches(), rest.num_rows
+    if count:
+        yield pa.Table.from_batches(pending)
+
+
+def iter_predictions(
+    rule: Rule, scores: Path | str, batch_rows: int = 65536
+) -> Iterator[tuple[pa.Array, np.ndarray]]:
+    """Per batch: the records' ids and predicted log eval loss (NaN where a score is null)."""
+    files = score_files(scores)
+    where = column_files(rule, files)
+    by_file: dict[Path, list[str]] = {}
+    for col, f in where.items():  # every file's ids are read too, to check the rows align
+        by_file.setdefault(f, ["id"] if col != "id" else []).append(col)
+    streams = {
+        f: _exact(pq.ParquetFile(f).iter_batches(batch_size=batch_rows, columns=cols), batch_rows)
+        for f, cols in by_file.items()
+    }
+    id_file = where["id"]
+    while True:
+        parts = {f: next(s, None) for f, s in streams.items()}
+        if all(p is None for p in parts.values()):
+            return
+        if any(p is None for p in parts.values()) or len({p.num_rows for p in parts.values()}) > 1:
+            raise RuleError(f"score files {list(streams)} differ in length: rescore the pool")
+        ids = parts[id_file].column("id").combine_chunks()
+        for f, p in parts.items():
+            if f != id_file and not p.column("id").combine_chunks().equals(ids):
+                raise RuleError(f"{f}: ids differ from {id_file}: rescore the pool")
+        values = {
+            c: parts[where[c]].column(c).to_numpy(zero_copy_only=False).astype(float)
+            for c in rule.columns
+        }
+        yield ids, rule.predict(values)
