@@ -35,3 +35,12 @@ def two_minima(context, sleep: float = 0.0, calls: str | None = None, **curve):
         return loss
 
     return objective
+
+
+def mean_answer_length(pool, workdir, scale: float = 1.0) -> float:
+    """A ``fit`` for ``subset_loss``: reads the subset pool it is given (a real file)."""
+    from instructmine.io import read_pool
+
+    msgs = read_pool(pool)["messages"].to_pylist()
+    (workdir / "seen.txt").write_text(str(len(msgs)))
+    return scale * sum(len(m[-1]["content"]) for m in msgs) / len(msgs)
