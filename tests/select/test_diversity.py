@@ -16,7 +16,7 @@ def _brute(order, unit, t, n, groups=None, limit=None):
             break
         if groups is not None and counts.get(groups[i], 0) >= limit:
             continue
-        if any(float(np.dot(unit[i], unit[j])) >= t for j in chosen):
+        if chosen and (unit[chosen] @ unit[i]).max() >= t:  # against every chosen record
             continue
         chosen.append(i)
         if groups is not None:

@@ -84,16 +84,3 @@ def test_select_by_a_score_folder_column_with_quota(tmp_path):
     assert "not re-run" in again.stdout
     bad = cli("select", pool, "-o", tmp_path / "x.parquet", "--top", 3, "--by", "nope")
     assert bad.returncode == 1 and "--scores DIR" in bad.stderr
-    same = cli(
-        "select",
-        pool,
-        "-o",
-        pool,
-        "--top",
-        3,
-        "--by",
-        "output_length",
-        "--scores",
-        tmp_path / "scores",
-    )
-    assert same.returncode == 1 and pool.exists()
