@@ -1,0 +1,70 @@
+"""``instructmine select``: the top of a ranking (or a threshold) as a new pool."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from instructmine.cli.app import app
+
+
+@app.command()
+def select(
+    ranked: Annotated[Path, typer.Argument(help="RANKED.parquet (or any file with id + score).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Selected pool to write.")],
+    top: Annotated[int | None, typer.Option("--top", help="Take N records.")] = None,
+    frac: Annotated[float | None, typer.Option("--frac", help="Take this share.")] = None,
+    by: Annotated[str, typer.Option(help="Score column to rank by.")] = "predicted_log_loss",
+    descending: Annotated[bool, typer.Option(help="Higher score first (e.g. ifd).")] = False,
+    below: Annotated[float | None, typer.Option(help="Keep scores <= this.")] = None,
+    above: Annotated[float | None, typer.Option(help="Keep scores >= this.")] = None,
+    quota: Annotated[
+        list[str] | None, typer.Option(help="COLUMN=VALUE:LIMIT, e.g. source=alpaca:100.")
+    ] = None,
+    diverse: Annotated[
+        float | None, typer.Option(help="Skip records with cosine >= this to a chosen one.")
+    ] = None,
+    pool: Annotated[Path | None, typer.Option(help="Pool to take records from.")] = None,
+    scores: Annotated[
+        Path | None, typer.Option(help="Score folder: the --by column, embeddings.")
+    ] = None,
+    clusters: Annotated[
+        Path | None, typer.Option(help="dedup's OUT.clusters.jsonl: a cluster counts once.")
+    ] = None,
+    embeddings: Annotated[str, typer.Option(help="Indicator whose embeddings to use.")] = "knn_6",
+    backend: Annotated[str, typer.Option(help="Diversity search: numpy or faiss.")] = "numpy",
+) -> None:
+    """Select records by a score; writes OUT and the manifest OUT.select.json."""
+    from pydantic import ValidationError
+    from rich.console import Console
+
+    from instructmine.io import PoolError
+    from instructmine.select.config import Quota, SelectConfig
+    from instructmine.select.run import manifest_path, run_select
+
+    err = Console(stderr=True)
+    try:
+        cfg = SelectConfig(
+            by=by,
+            order="descending" if descending else "ascending",
+            top=top,
+            frac=frac,
+            below=below,
+            above=above,
+            quotas=[Quota.parse(q) for q in quota or []],
+            diverse=diverse,
+            embeddings_indicator=embeddings,
+            backend=backend,
+        )
+        s = run_select(ranked, out, cfg, pool=pool, scores=scores, clusters=clusters)
+    except (ValueError, PoolError, FileNotFoundError, ValidationError) as e:
+        err.print(f"[red]error:[/] {e}", highlight=False)
+        raise typer.Exit(1) from None
+    skipped = ", ".join(f"{k} {v}" for k, v in s.skipped.items() if v) or "none"
+    Console().print(
+        f"selected {s.selected} of {s.ranked} ranked records by {s.rule['by']} "
+        f"({s.rule['order']}); score reached {s.threshold_reached}; skipped: {skipped}"
+        f"{'; unchanged, not re-run' if s.skipped_stage else ''}\n"
+        f"pool: {s.out}\nmanifest: {manifest_path(s.out)}",
+        highlight=False,
+    )

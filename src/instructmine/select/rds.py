@@ -1,0 +1,127 @@
+"""RDS+ (Ivison et al. 2025): rank a pool by similarity to a query set, round-robin over queries.
+
+Pool records and queries are embedded by the model to be tuned: the last hidden states,
+mean-pooled with weights growing with position (w_t = t, so later tokens, which have seen more
+of the text, count more), then normalised. Each query ranks the pool by cosine; the final
+ranking takes each query's best not-yet-taken record in turn (round-robin), so no single query
+takes the whole budget. The result is a RANKED-like file (``id``, ``rds_rank``, ``rds_score``)
+that ``instructmine select --by rds_rank --top N --pool POOL`` turns into a pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def weighted_mean_embed(
+    model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 8, max_length: int = 512
+) -> np.ndarray:
+    """Unit vectors [len(texts), hidden]: position-weighted mean of the last hidden states."""
+    import torch
+
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(texts), batch_size):
+            enc = tokenizer(
+                list(texts[start : start + batch_size]),
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+            )
+            hidden = model(**enc, output_hidden_states=True).hidden_states[-1]
+            mask = enc["attention_mask"].to(hidden.dtype)
+            weights = torch.cumsum(mask, dim=1) * mask  # 1..len on real tokens, 0 on padding
+            pooled = (hidden * weights.unsqueeze(-1)).sum(1) / weights.sum(1, keepdim=True)
+            out.append(torch.nn.functional.normalize(pooled.float(), dim=-1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.config.hidden_size), np.float32)
+
+
+def round_robin(sim: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """Pool positions in RDS+ order: query 0's best, query 1's best, …, then second bests.
+
+    ``sim`` is [queries, pool]; a query's ties go to the lower pool position. A record already
+    taken is skipped. Returns ``limit`` positions (all when None).
+    """
+    q, p = sim.shape
+    limit = p if limit is None else min(limit, p)
+    order = np.argsort(-sim, axis=1, kind="stable")
+    taken = np.zeros(p, dtype=bool)
+    ptr = np.zeros(q, dtype=np.int64)
+    out: list[int] = []
+    while len(out) < limit:
+        for i in range(q):
+            while ptr[i] < p and taken[order[i, ptr[i]]]:
+                ptr[i] += 1
+            if ptr[i] == p:
+                continue
+            pos = int(order[i, ptr[i]])
+            taken[pos] = True
+            out.append(pos)
+            if len(out) == limit:
+                break
+    return np.asarray(out, dtype=np.int64)
+
+
+def _texts(path: Path, tokenizer: Any, prompts_only: bool) -> tuple[list[str], list[str]]:
+    from instructmine.io.pool import read_pool
+    from instructmine.prompting import pick_template
+
+    t = read_pool(path, columns=["id", "messages"])
+    texts = []
+    kind = pick_template(tokenizer)
+    for msgs in t.column("messages").to_pylist():
+        if prompts_only:
+            msgs = [m for m in msgs if m["role"] != "assistant"]
+        if kind == "chat":
+            texts.append(tokenizer.apply_chat_template(msgs, tokenize=False))
+        else:
+            texts.append("\n\n".join(m["content"] for m in msgs))
+    return t.column("id").to_pylist(), texts
+
+
+def rds_rank(
+    pool: Path | str,
+    queries: Path | str,
+    model: str,
+    out: Path | str,
+    *,
+    query_prompts_only: bool = True,
+    batch_size: int = 8,
+    max_length: int = 512,
+) -> Path:
+    """Write ``out`` (Parquet: ``id``, ``rds_rank``, ``rds_score``) ranking POOL for QUERIES.
+
+    ``queries`` is a pool file too (ingest the target eval set); by default only its prompts
+    are embedded (the target's answers are not needed). ``model`` is the model to be tuned.
+    """
+    import pyarrow as pa
+
+    from instructmine import atomic
+    from instructmine.models import load_causal_lm
+    from instructmine.offline import offline
+
+    atomic.refuse_overwriting_inputs([out], [pool, queries])
+    with offline():
+        lm, tok = load_causal_lm(model)
+    ids, texts = _texts(Path(pool), tok, prompts_only=False)
+    _, qtexts = _texts(Path(queries), tok, prompts_only=query_prompts_only)
+    if not qtexts:
+        raise ValueError(f"{queries}: no query records")
+    pv = weighted_mean_embed(lm, tok, texts, batch_size, max_length)
+    qv = weighted_mean_embed(lm, tok, qtexts, batch_size, max_length)
+    sim = qv @ pv.T
+    order = round_robin(sim)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    table = pa.table({"id": ids, "rds_rank": rank, "rds_score": sim.max(axis=0).astype(float)})
+    atomic.write_table(table, out)
+    return Path(out)

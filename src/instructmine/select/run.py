@@ -1,0 +1,206 @@
+"""The select stage: a ranking in, a pool Parquet and its manifest (``OUT.select.json``) out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from instructmine.select.config import SelectConfig
+
+STAGE_VERSION = 1
+
+
+@dataclass
+class SelectSummary:
+    """What one selection chose and why the rest was left."""
+
+    out: str
+    rule: dict[str, Any]
+    selected: int
+    ranked: int
+    unscored: int
+    threshold_reached: float | None
+    skipped: dict[str, int] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)
+    skipped_stage: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the manifest's body)."""
+        doc = asdict(self)
+        doc.pop("skipped_stage")
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], skipped_stage: bool = False) -> SelectSummary:
+        """Rebuild from a manifest."""
+        names = set(cls.__dataclass_fields__) - {"skipped_stage"}
+        return cls(**{k: v for k, v in doc.items() if k in names}, skipped_stage=skipped_stage)
+
+
+def manifest_path(out: Path | str) -> Path:
+    """``OUT.select.json`` beside the selected pool."""
+    out = Path(out)
+    return out.with_name(out.stem + ".select.json")
+
+
+def align(want: pa.Array, have: pa.Array, what: str) -> np.ndarray:
+    """Positions in ``have`` of each id of ``want``; raises naming ``what`` when one is absent."""
+    import pyarrow.compute as pc
+
+    pos = pc.index_in(want, value_set=have)
+    if pos.null_count:
+        missing = pc.filter(want, pc.is_null(pos)).to_pylist()[:3]
+        raise ValueError(
+            f"{what}: {pos.null_count} ranked records are missing (e.g. {missing}); "
+            "rank, score and select the same pool"
+        )
+    return pos.to_numpy(zero_copy_only=False)
+
+
+def load_ranking(ranked: Path, by: str, scores: Path | None) -> tuple[pa.Array, np.ndarray]:
+    """Ids and the ``by`` column, from RANKED or (when RANKED lacks it) the score folder."""
+    from instructmine.scoring import load_scores
+    from instructmine.scoring.files import files_from_dir
+
+    cols = pq.read_schema(ranked).names
+    if "id" not in cols:
+        raise ValueError(f"{ranked}: no 'id' column; pass a pool, a RANKED or a score file")
+    if by in cols:
+        t = pq.read_table(ranked, columns=["id", by])
+        return t.column("id").combine_chunks(), _floats(t.column(by), ranked, by)
+    if scores is None:
+        raise ValueError(
+            f"{ranked}: no column {by!r} (it has {', '.join(cols)}); pick one with --by, or give "
+            "the score folder holding it with --scores DIR"
+        )
+    table = load_scores(files_from_dir(scores))
+    if by not in table.column_names:
+        raise ValueError(f"{scores}: no score column {by!r} (it has {table.column_names[1:]})")
+    ids = pq.read_table(ranked, columns=["id"]).column("id").combine_chunks()
+    pos = align(ids, table.column("id").combine_chunks(), str(scores))
+    return ids, _floats(table.column(by), scores, by)[pos]
+
+
+def _floats(col: pa.ChunkedArray, where: Path, by: str) -> np.ndarray:
+    if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
+        raise ValueError(f"{where}: column {by!r} is {col.type}, not a number")
+    return col.to_numpy().astype(np.float64)
+
+
+def run_select(
+    ranked: Path | str,
+    out: Path | str,
+    config: SelectConfig,
+    *,
+    pool: Path | str | None = None,
+    scores: Path | str | None = None,
+    clusters: Path | str | None = None,
+) -> SelectSummary:
+    """Select records of POOL (default: RANKED itself) by the ranking; write OUT + manifest.
+
+    ``scores``: a score folder supplying the ``by`` column when RANKED lacks it, and the stored
+    embeddings of the diversity filter. ``clusters``: a dedup ``*.clusters.jsonl``; members of
+    one cluster count once.
+    """
+    from instructmine.atomic import refuse_overwriting_inputs
+    from instructmine.io.pool import open_pool, write_subset
+    from instructmine.select.walk import walk
+    from instructmine.stage import Stage
+
+    ranked, out = Path(ranked), Path(out)
+    pool = Path(pool) if pool else ranked
+    scores = Path(scores) if scores else None
+    inputs: dict[str, Path] = {"ranked": ranked, "pool": pool}
+    if scores is not None:
+        inputs["scores"] = scores
+    if clusters is not None:
+        inputs["clusters"] = Path(clusters)
+    manifest = manifest_path(out)
+    refuse_overwriting_inputs([out, manifest], list(inputs.values()))
+    stage = Stage("select", STAGE_VERSION, config.model_dump(mode="json"), inputs, [out])
+    done = stage.done(manifest)
+    if done is not None:
+        return SelectSummary.from_dict(done, skipped_stage=True)
+
+    ids, values = load_ranking(ranked, config.by, scores)
+    groups: dict[str, np.ndarray] = {}
+    columns = sorted({q.column for q in config.quotas})
+    if columns:
+        names = open_pool(pool).schema_arrow.names
+        for c in columns:
+            if c not in names:
+                raise ValueError(f"quota on {c!r}: {pool} has no such column (it has {names})")
+        t = open_pool(pool).read(columns=["id", *columns])
+        pos = align(ids, t.column("id").combine_chunks(), str(pool))
+        groups = {c: np.asarray(t.column(c).to_pylist(), dtype=object)[pos] for c in columns}
+    cluster_key = read_clusters(clusters, ids) if clusters is not None else None
+    vectors = None
+    if config.diverse is not None:
+        from instructmine.scoring import read_embeddings
+
+        if scores is None:
+            raise ValueError(
+                "--diverse needs the stored embeddings: give the score folder with --scores DIR "
+                f"(scored with `-i {config.embeddings_indicator}`)"
+            )
+        vid, vecs = read_embeddings(scores, config.embeddings_indicator)
+        vectors = vecs[align(ids, vid, f"{scores} embeddings")]
+    n = config.top
+    if config.frac is not None:
+        n = int(round(config.frac * int(np.count_nonzero(~np.isnan(values)))))
+    result = walk(
+        ids.to_numpy(zero_copy_only=False),
+        values,
+        n=n,
+        descending=config.order == "descending",
+        below=config.below,
+        above=config.above,
+        quotas=config.quotas,
+        groups=groups,
+        clusters=cluster_key,
+        vectors=vectors,
+        diverse=config.diverse,
+        backend=config.backend,
+    )
+    chosen_ids = ids.take(pa.array(result.chosen)).to_pylist()
+    write_subset(pool, chosen_ids, out)
+    summary = SelectSummary(
+        out=str(out),
+        rule={"by": config.by, "order": config.order},
+        selected=len(chosen_ids),
+        ranked=result.ranked,
+        unscored=result.unscored,
+        threshold_reached=float(values[result.chosen[-1]]) if len(result.chosen) else None,
+        skipped=result.skipped,
+        ids=chosen_ids,
+    )
+    stage.write(manifest, {**summary.to_dict(), "parameters": config.model_dump(mode="json")})
+    return summary
+
+
+def read_clusters(path: Path | str, ids: pa.Array) -> np.ndarray:
+    """Each record's cluster key: the kept id of its dedup cluster, else its own id."""
+    import orjson
+
+    rep: dict[str, str] = {}
+    with open(path, "rb") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = orjson.loads(line)
+                kept = doc["kept"]
+                members = [d["id"] for d in doc["duplicates"]]
+            except (orjson.JSONDecodeError, KeyError, TypeError) as e:
+                raise ValueError(
+                    f"{path}:{lineno}: not a dedup cluster line ({e}); pass the "
+                    "OUT.clusters.jsonl written by `instructmine dedup`"
+                ) from None
+            for m in members:
+                rep[m] = kept
+    return np.asarray([rep.get(i, i) for i in ids.to_pylist()], dtype=object)
