@@ -14,6 +14,7 @@ A grid config (YAML)::
     sweeps:                         # one component against the others, at a fixed total
       - {component: C, ratios: [0.5, 1, 1.5, 2], total: 10000}
     unit: instructmine.mix.units:finetune_and_evaluate   # module:function, or null
+    unit_options: {...}             # passed to the unit as UnitInput.options
 
 Each mixture (and seed) is one unit of work: the mixture pool is built (a skipped stage when
 built before), then ``unit(UnitInput)`` returns a mapping of results (skills and benchmark
@@ -69,6 +70,7 @@ class GridConfig(BaseModel):
     replace: bool | str = False
     out: Path = Path("mix-grid")
     unit: str | None = None
+    unit_options: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class UnitInput:
     pool: Path | None
     workdir: Path
     categories: dict[str, str]
+    options: dict[str, Any]
 
 
 def load_grid(path: Path | str) -> GridConfig:
@@ -226,7 +229,9 @@ def run_grid(
                 build_mixture(mixture_spec(cfg, mixture, seed), pool, where=f"grid {mixture.name}")
             if unit is None or (mixture.name, seed) in done:
                 continue
-            results = dict(unit(UnitInput(mixture, seed, pool, work, categories)))
+            results = dict(
+                unit(UnitInput(mixture, seed, pool, work, categories, dict(cfg.unit_options)))
+            )
             row = {
                 "mixture": mixture.name,
                 "seed": seed,
