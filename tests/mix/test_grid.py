@@ -56,9 +56,10 @@ def test_run_grid_builds_pools_and_resumes_after_a_crash(pools, tmp_path):
         n = 0 if inp.pool is None else read_pool(inp.pool).num_rows
         return {"records": n}
 
+    assert [r["mixture"] for r in run_grid(cfg, crashing, only=["AC"])] == ["AC", "AC"]
     with pytest.raises(RuntimeError):
         run_grid(cfg, crashing)
-    assert len(read_results(results_path(cfg))) == 5
+    assert len(read_results(results_path(cfg))) == 5  # AC x 2 seeds, then 3 more
     with open(results_path(cfg), "a") as f:
         f.write('{"mixture": "torn')  # a write killed half-way
     rows = run_grid(cfg, lambda inp: _count(inp, calls))
