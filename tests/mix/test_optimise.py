@@ -57,7 +57,9 @@ def test_losses_are_minimised_when_flagged():
 
 
 def test_gradient_boosting_option_fits_and_reports_cv_error():
-    p = optimise(synthetic_rows(noise=0.01, seeds=(0,)), {"chat": 1, "code": 1}, "gbm", 5)
+    p = optimise(
+        synthetic_rows(noise=0.01, seeds=(0,)), {"chat": 1, "code": 1}, "gbm", 2, step=0.05
+    )
     assert set(p.cv_rmse) == {"chat", "code"} and all(e > 0 for e in p.cv_rmse.values())
     assert abs(sum(p.ratio.values()) - 1) < 1e-9
 
