@@ -31,7 +31,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -67,7 +67,7 @@ class GridConfig(BaseModel):
     include_none: bool = True
     combinations: bool = True
     sweeps: list[Sweep] = []
-    replace: bool | str = False
+    replace: bool | Literal["upsample"] = False
     out: Path = Path("mix-grid")
     unit: str | None = None
     unit_options: dict[str, Any] = {}
