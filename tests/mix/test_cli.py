@@ -90,8 +90,27 @@ def test_grid_run_resume_and_optimise(tmp_path, pools):
     assert len(rows) == 10 == len({r["mixture"] for r in rows})
     assert {r["mixture"]: r["results"]["n"] for r in rows}["ACP"] == 18
     assert (tmp_path / "out" / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    opt = cli("mix", "optimise", results, "--weights", "code=1", "--bootstrap", "20", "--no-plot")
+    opt = cli(
+        "mix",
+        "optimise",
+        results,
+        "--weights",
+        "code=1,chat=1",
+        "--bootstrap",
+        "20",
+        "--no-plot",
+        "--grid",
+        config,
+        "--total",
+        10,
+    )
     assert opt.returncode == 0, opt.stderr
     proposal = json.loads((tmp_path / "out" / "results.proposal.json").read_text())
-    assert proposal["ratio"]["C"] > 0.95  # code = share of C: all C is best
+    # chat + code = A + 1.5 C on the simplex: all C is best
+    assert proposal["ratio"]["C"] > 0.95
+    built = cli(
+        "mix", "build", results.with_name("results.proposal.yaml"), "-o", tmp_path / "p.parquet"
+    )
+    assert built.returncode == 0, built.stderr
+    assert "10 records: C 10 (code)" in built.stdout
     assert proposal["rows"] == 9  # None is left out of the fit

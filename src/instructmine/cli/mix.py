@@ -82,6 +82,23 @@ def grid(
         typer.echo(f"trade-off plot: {png}")
 
 
+def _write_proposal_spec(grid: Path | None, ratio: dict, total: int, path: Path) -> None:
+    import yaml
+
+    from instructmine import atomic
+    from instructmine.mix.grid import load_grid, proposal_spec
+    from instructmine.mix.spec import MixSpecError
+
+    try:
+        if grid is None:
+            raise MixSpecError("--total needs --grid CONFIG (the pools of the components)")
+        spec = proposal_spec(load_grid(grid), ratio, total)
+    except MixSpecError as e:
+        _fail(e)
+    atomic.write_text(path, yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
+    typer.echo(f"proposed mixture spec: {path} (build it with `instructmine mix build`)")
+
+
 @mix_app.command("optimise")
 def optimise(
     results: Annotated[Path, typer.Argument(help="Results table (results.jsonl of a grid).")],
@@ -94,6 +111,12 @@ def optimise(
     ] = None,
     seed: int = typer.Option(0, help="Seed of the bootstrap and CV folds."),
     plot: bool = typer.Option(True, help="Also write the trade-off plot RESULTS.png."),
+    grid: Annotated[
+        Path | None, typer.Option(help="With --total: the grid config whose pools to mix.")
+    ] = None,
+    total: Annotated[
+        int | None, typer.Option(help="Write the proposed mixture as a spec of TOTAL records.")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Proposal JSON (default RESULTS.proposal.json)."),
@@ -124,5 +147,7 @@ def optimise(
     for s, e in p.cv_rmse.items():
         typer.echo(f"{s}: predicted {p.predicted[s]:.4f}, CV RMSE {e:.4f}")
     typer.echo(f"proposal: {out}")
+    if total is not None:
+        _write_proposal_spec(grid, p.ratio, total, out.with_suffix(".yaml"))
     if plot:
         typer.echo(f"trade-off plot: {tradeoff_plot(rows, results.with_suffix('.png'))}")

@@ -241,3 +241,27 @@ def run_grid(
             }
             _append(table, row)
     return read_results(table)
+
+
+def proposal_spec(
+    cfg: GridConfig, ratio: Mapping[str, float], total: int, seed: int = 0
+) -> MixSpec:
+    """A mixture spec of ``total`` records at a proposed ratio, over the grid's pools."""
+    unknown = [c for c in ratio if c not in cfg.components]
+    if unknown:
+        raise MixSpecError(
+            f"proposal components {unknown} are not in the grid ({', '.join(cfg.components)})"
+        )
+    shares = {c: r for c, r in ratio.items() if r > 0}
+    norm = sum(shares.values())
+    comps = {
+        c: {
+            "pool": cfg.components[c].pool,
+            "category": cfg.components[c].category,
+            "weight": r / norm,
+        }
+        for c, r in shares.items()
+    }
+    return MixSpec.model_validate(
+        {"components": comps, "total": total, "seed": seed, "replace": cfg.replace}
+    )
