@@ -25,6 +25,7 @@ VERBS = (
     "train",
     "select",
     "search_size",
+    "mix",
 )
 
 for _verb in VERBS:

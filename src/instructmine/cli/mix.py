@@ -1,0 +1,153 @@
+"""``instructmine mix``: build mixtures, enumerate and run mixture grids, optimise ratios."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from instructmine.cli.app import app
+
+mix_app = typer.Typer(
+    help="Instruction mixtures: build a spec, run a grid, propose the best ratio.",
+    no_args_is_help=True,
+)
+app.add_typer(mix_app, name="mix")
+
+
+def _fail(e: Exception) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
+    raise typer.Exit(1) from None
+
+
+@mix_app.command("build")
+def build(
+    spec: Annotated[Path, typer.Argument(help="Mixture spec (YAML).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Mixture pool to write.")],
+) -> None:
+    """Sample SPEC into the pool OUT; exact ids per component go to OUT.mix.json."""
+    from instructmine.atomic import OutputPathError
+    from instructmine.io import PoolError
+    from instructmine.mix.build import build_mixture, manifest_path
+    from instructmine.mix.spec import MixSpecError
+
+    try:
+        s = build_mixture(spec, out)
+    except (MixSpecError, PoolError, OutputPathError) as e:
+        _fail(e)
+    state = "up to date" if s.up_to_date else "wrote"
+    parts = ", ".join(f"{n} {k} ({s.categories[n]})" for n, k in s.counts.items())
+    typer.echo(f"{state} {out}: {s.total} records: {parts}; manifest {manifest_path(out)}")
+    if any(s.repeats.values()):
+        typer.echo(f"repeated records: {s.repeats}")
+
+
+@mix_app.command("grid")
+def grid(
+    config: Annotated[Path, typer.Argument(help="Grid config (YAML).")],
+    run: bool = typer.Option(False, "--run", help="Build the mixtures and run the unit of work."),
+    unit: str = typer.Option("", help="Unit of work as module:function (overrides the config)."),
+    only: Annotated[
+        list[str] | None, typer.Option(help="Run only these mixtures (repeatable).")
+    ] = None,
+) -> None:
+    """List the grid's mixtures; with --run build them and fill OUT/results.jsonl (resumable)."""
+    from instructmine.io import PoolError
+    from instructmine.mix.grid import (
+        enumerate_mixtures,
+        load_grid,
+        load_unit,
+        results_path,
+        run_grid,
+    )
+    from instructmine.mix.plot import tradeoff_plot
+    from instructmine.mix.spec import MixSpecError
+
+    try:
+        cfg = load_grid(config)
+        mixtures = enumerate_mixtures(cfg)
+        for m in mixtures:
+            counts = ", ".join(f"{n}={k}" for n, k in m.counts.items()) or "base model"
+            typer.echo(f"{m.name}\t{counts}")
+        typer.echo(f"{len(mixtures)} mixtures x {len(cfg.seeds)} seeds")
+        if not run:
+            return
+        rows = run_grid(cfg, load_unit(unit) if unit else None, only or None)
+    except (MixSpecError, PoolError) as e:
+        _fail(e)
+    typer.echo(f"{len(rows)} result rows in {results_path(cfg)}")
+    if rows:
+        png = tradeoff_plot(rows, results_path(cfg).with_suffix(".png"))
+        typer.echo(f"trade-off plot: {png}")
+
+
+def _write_proposal_spec(grid: Path | None, ratio: dict, total: int, path: Path) -> None:
+    import yaml
+
+    from instructmine import atomic
+    from instructmine.mix.grid import load_grid, proposal_spec
+    from instructmine.mix.spec import MixSpecError
+
+    try:
+        if grid is None:
+            raise MixSpecError("--total needs --grid CONFIG (the pools of the components)")
+        spec = proposal_spec(load_grid(grid), ratio, total)
+    except MixSpecError as e:
+        _fail(e)
+    atomic.write_text(path, yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
+    typer.echo(f"proposed mixture spec: {path} (build it with `instructmine mix build`)")
+
+
+@mix_app.command("optimise")
+def optimise(
+    results: Annotated[Path, typer.Argument(help="Results table (results.jsonl of a grid).")],
+    weights: str = typer.Option(..., help="Skill weights, e.g. nlp=1,code=1,chat=2."),
+    model: str = typer.Option("linear", help="linear (with interactions) or gbm."),
+    bootstrap: int = typer.Option(200, help="Bootstrap refits for the uncertainty."),
+    step: float = typer.Option(0.02, help="Grid step over the ratio simplex."),
+    lower_is_better: Annotated[
+        list[str] | None, typer.Option(help="Skills that are losses (repeatable).")
+    ] = None,
+    seed: int = typer.Option(0, help="Seed of the bootstrap and CV folds."),
+    plot: bool = typer.Option(True, help="Also write the trade-off plot RESULTS.png."),
+    grid: Annotated[
+        Path | None, typer.Option(help="With --total: the grid config whose pools to mix.")
+    ] = None,
+    total: Annotated[
+        int | None, typer.Option(help="Write the proposed mixture as a spec of TOTAL records.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Proposal JSON (default RESULTS.proposal.json)."),
+    ] = None,
+) -> None:
+    """Fit per-skill regressions from mixture ratios; propose the best ratio for WEIGHTS."""
+    from instructmine import atomic
+    from instructmine.mix.grid import read_results
+    from instructmine.mix.optimise import OptimiseError, optimise, parse_weights
+    from instructmine.mix.plot import tradeoff_plot
+
+    rows = read_results(results)
+    try:
+        if not rows:
+            raise OptimiseError(f"{results}: no result rows (run `instructmine mix grid --run`)")
+        p = optimise(
+            rows, parse_weights(weights), model, bootstrap, step, seed, lower_is_better or ()
+        )
+    except OptimiseError as e:
+        _fail(e)
+    out = out or results.with_name(results.stem + ".proposal.json")
+    atomic.write_json(out, p.to_dict())
+    for c in p.components:
+        lo, hi = p.ratio_interval[c]
+        typer.echo(f"{c}\t{p.ratio[c]:.3f}  (95% bootstrap {lo:.3f}-{hi:.3f})")
+    olo, ohi = p.objective_interval
+    typer.echo(f"objective {p.objective:.4f} (95% bootstrap {olo:.4f}-{ohi:.4f})")
+    for s, e in p.cv_rmse.items():
+        typer.echo(f"{s}: predicted {p.predicted[s]:.4f}, CV RMSE {e:.4f}")
+    typer.echo(f"proposal: {out}")
+    if total is not None:
+        _write_proposal_spec(grid, p.ratio, total, out.with_suffix(".yaml"))
+    if plot:
+        typer.echo(f"trade-off plot: {tradeoff_plot(rows, results.with_suffix('.png'))}")

@@ -1,0 +1,214 @@
+"""Build a mixture: sample each component's ids, write the pool and a manifest of exact ids.
+
+Sampling is seeded per component by ``(seed, component name)`` through NumPy's PCG64, over the
+pool's ids in file order, so the same spec, seed and pools give the same ids on any machine.
+Without replacement a component takes a random subset. ``replace: upsample`` takes whole
+shuffled passes over the pool and a random subset for the rest; ``replace: true`` draws i.i.d.
+with replacement. A record taken again gets a distinct id, ``<id>~r<k>`` for its k-th repeat,
+and ``meta.mix_repeat_of`` naming the original id.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from instructmine.mix.spec import MixSpec, MixSpecError, load_spec, resolve_counts
+
+STAGE_VERSION = 1
+REPEAT_SEP = "~r"
+
+
+def manifest_path(out: Path | str) -> Path:
+    """The manifest written beside a mixture pool: ``POOL.mix.json``."""
+    out = Path(out)
+    return out.with_name(out.stem + ".mix.json")
+
+
+def repeat_id(original: str, k: int) -> str:
+    """The id of the k-th repeat (k >= 1) of record ``original``."""
+    return f"{original}{REPEAT_SEP}{k}"
+
+
+@dataclass
+class MixSummary:
+    """What a mixture build wrote: counts and exact ids per component."""
+
+    out: str
+    total: int
+    counts: dict[str, int]
+    categories: dict[str, str]
+    ids: dict[str, list[str]] = field(repr=False)
+    repeats: dict[str, int]
+    seed: int
+    up_to_date: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the manifest's summary)."""
+        d = asdict(self)
+        d.pop("up_to_date")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MixSummary:
+        """Back from :meth:`to_dict` (extra keys such as the stage block are ignored)."""
+        keys = ("out", "total", "counts", "categories", "ids", "repeats", "seed")
+        return cls(**{k: d[k] for k in keys})
+
+
+def _component_seed(seed: int, name: str) -> list[int]:
+    from hashlib import blake2b
+
+    return [seed, int.from_bytes(blake2b(name.encode(), digest_size=8).digest(), "big")]
+
+
+def sample_indices(n: int, k: int, mode: bool | str, seed: list[int]) -> list[int]:
+    """``k`` row indices of a pool of ``n`` records, deterministic in ``seed``."""
+    import numpy as np
+
+    rng = np.random.Generator(np.random.PCG64(seed))
+    if k == 0:
+        return []
+    if mode is True:
+        return rng.integers(0, n, size=k).tolist()
+    if k <= n:
+        return rng.permutation(n)[:k].tolist()
+    passes, rest = divmod(k, n)  # upsample
+    out: list[int] = []
+    for _ in range(passes):
+        out.extend(rng.permutation(n).tolist())
+    out.extend(rng.permutation(n)[:rest].tolist())
+    return out
+
+
+def _sample(spec: MixSpec, counts: dict[str, int], where: str) -> dict[str, list[str]]:
+    from instructmine.io.pool import pool_ids
+
+    picked: dict[str, list[str]] = {}
+    for name, comp in spec.components.items():
+        ids = pool_ids(comp.pool).to_pylist()
+        mode = spec.replace if comp.replace is None else comp.replace
+        k = counts[name]
+        if k > len(ids) and mode is False:
+            raise MixSpecError(
+                f"{where}: component {name!r} asks for {k} records from {comp.pool}, which has "
+                f"{len(ids)}, without replacement; lower its size, or set 'replace: upsample' "
+                "(or 'replace: true') to repeat records"
+            )
+        if not ids and k:
+            raise MixSpecError(f"{where}: component {name!r}: {comp.pool} has no records")
+        picked[name] = [
+            ids[i] for i in sample_indices(len(ids), k, mode, _component_seed(spec.seed, name))
+        ]
+    return picked
+
+
+def _assemble(spec: MixSpec, picked: dict[str, list[str]], tmpdir: Path):
+    """Arrow table of the mixture: each component's records in sampled order, repeats renamed."""
+    import pyarrow as pa
+
+    from instructmine.io.pool import read_pool, write_subset
+
+    tables = []
+    seen: dict[str, str] = {}
+    repeats: dict[str, int] = {}
+    for i, (name, comp) in enumerate(spec.components.items()):
+        order = picked[name]
+        unique = list(dict.fromkeys(order))
+        for rid in unique:
+            if rid in seen:
+                raise MixSpecError(
+                    f"record {rid} is in components {seen[rid]!r} and {name!r}; give the "
+                    "components pools without shared records (deduplicate them)"
+                )
+            seen[rid] = name
+        part = tmpdir / f"{i}.parquet"
+        write_subset(comp.pool, unique, part)
+        table = read_pool(part)
+        row = {rid: j for j, rid in enumerate(table.column("id").to_pylist())}
+        table = table.take(pa.array([row[r] for r in order], pa.int64()))
+        ids, metas, times = [], [], {}
+        n_rep = 0
+        for rid, meta in zip(order, table.column("meta").to_pylist(), strict=True):
+            k = times.get(rid, 0)
+            times[rid] = k + 1
+            if k == 0:
+                ids.append(rid)
+                metas.append(meta)
+                continue
+            n_rep += 1
+            extra = json.loads(meta) if meta else {}
+            extra.update({"mix_repeat_of": rid, "mix_repeat": k})
+            ids.append(repeat_id(rid, k))
+            metas.append(json.dumps(extra, ensure_ascii=False, sort_keys=True))
+        repeats[name] = n_rep
+        table = table.set_column(
+            table.schema.get_field_index("id"), "id", pa.array(ids, pa.string())
+        )
+        table = table.set_column(
+            table.schema.get_field_index("meta"), "meta", pa.array(metas, pa.string())
+        )
+        tables.append(table)
+    return pa.concat_tables(tables, promote_options="permissive"), repeats
+
+
+def _split(ids: list[str], counts: dict[str, int]) -> dict[str, list[str]]:
+    out, at = {}, 0
+    for name, k in counts.items():
+        out[name] = ids[at : at + k]
+        at += k
+    return out
+
+
+def build_mixture(
+    spec: MixSpec | Path | str, out: Path | str, where: str | None = None
+) -> MixSummary:
+    """Sample ``spec`` (a :class:`MixSpec` or a YAML path) into the pool ``out``.
+
+    Writes ``out`` and ``POOL.mix.json`` (the manifest: counts, categories and the exact ids per
+    component, plus the stage block). Skipped, returning the stored summary with
+    ``up_to_date`` set, when the spec and every component pool are unchanged and ``out`` is
+    intact. Raises :class:`MixSpecError` for an impossible spec.
+    """
+    from instructmine import atomic
+    from instructmine.stage import Stage
+
+    if not isinstance(spec, MixSpec):
+        where = where or str(spec)
+        spec = load_spec(spec)
+    where = where or "mixture spec"
+    out = Path(out)
+    counts = resolve_counts(spec, where)
+    pools = {f"pool:{n}": c.pool for n, c in spec.components.items()}
+    atomic.refuse_overwriting_inputs([out, manifest_path(out)], list(pools.values()))
+    for name, comp in spec.components.items():
+        if not Path(comp.pool).is_file():
+            raise MixSpecError(
+                f"{where}: component {name!r}: no pool file {comp.pool} (make it with "
+                "`instructmine ingest`, or fix 'pool')"
+            )
+    stage = Stage("mix", STAGE_VERSION, spec.model_dump(mode="json"), inputs=pools, outputs=[out])
+    done = stage.done(manifest_path(out))
+    if done is not None:
+        summary = MixSummary.from_dict(done)
+        summary.up_to_date = True
+        return summary
+    picked = _sample(spec, counts, where)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".mix-") as tmp:
+        table, repeats = _assemble(spec, picked, Path(tmp))
+    atomic.write_table(table, out, compression="zstd")
+    summary = MixSummary(
+        out=str(out),
+        total=table.num_rows,
+        counts=counts,
+        categories={n: c.category for n, c in spec.components.items()},
+        ids=_split(table.column("id").to_pylist(), counts),
+        repeats=repeats,
+        seed=spec.seed,
+    )
+    stage.write(manifest_path(out), summary.to_dict())
+    return summary

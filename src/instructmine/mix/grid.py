@@ -1,0 +1,267 @@
+"""Mixture grids and the resumable results table.
+
+A grid config (YAML)::
+
+    out: runs/mix-grid              # relative to the config's folder
+    per_type: 5000                  # records per component in each combination
+    seeds: [0, 1]
+    include_none: true              # the base model, no fine-tuning, as mixture "None"
+    combinations: true              # every non-empty combination (A, C, P, AC, AP, CP, ACP)
+    components:
+      A: {pool: alpaca.parquet, category: chat}
+      C: {pool: codealpaca.parquet, category: code}
+      P: {pool: p3.parquet, category: nlp}
+    sweeps:                         # one component against the others, at a fixed total
+      - {component: C, ratios: [0.5, 1, 1.5, 2], total: 10000}
+    unit: instructmine.mix.units:finetune_and_evaluate   # module:function, or null
+    unit_options: {...}             # passed to the unit as UnitInput.options
+
+Each mixture (and seed) is one unit of work: the mixture pool is built (a skipped stage when
+built before), then ``unit(UnitInput)`` returns a mapping of results (skills and benchmark
+scores, higher = better unless the optimiser is told otherwise). Each finished unit appends
+one JSON line to ``OUT/results.jsonl``; a run started again skips the mixtures already there,
+so a killed grid resumes without losing or repeating finished work.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from instructmine.mix.spec import MixSpec, MixSpecError
+
+NONE = "None"
+
+
+class GridComponent(BaseModel):
+    """A grid component: its pool and category (its name is its label, e.g. ``A``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    pool: Path
+    category: str = Field(min_length=1)
+
+
+class Sweep(BaseModel):
+    """Ratios of one component against the others (which split the rest equally)."""
+
+    model_config = ConfigDict(extra="forbid")
+    component: str
+    ratios: list[float] = Field(min_length=1)
+    total: int = Field(ge=1)
+
+
+class GridConfig(BaseModel):
+    """A grid of mixtures over named components, with seeds and a unit of work."""
+
+    model_config = ConfigDict(extra="forbid")
+    components: dict[str, GridComponent] = Field(min_length=1)
+    per_type: int = Field(default=1000, ge=1)
+    seeds: list[int] = Field(default=[0], min_length=1)
+    include_none: bool = True
+    combinations: bool = True
+    sweeps: list[Sweep] = []
+    replace: bool | Literal["upsample"] = False
+    out: Path = Path("mix-grid")
+    unit: str | None = None
+    unit_options: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """One grid point: a name, exact counts per component (empty for None)."""
+
+    name: str
+    counts: dict[str, int]
+
+    def fractions(self, names: list[str]) -> dict[str, float]:
+        """Each component's share of the mixture (all 0 for None)."""
+        total = sum(self.counts.values())
+        return {n: (self.counts.get(n, 0) / total if total else 0.0) for n in names}
+
+
+@dataclass(frozen=True)
+class UnitInput:
+    """What a unit of work gets: the mixture, its seed, its pool (None for None), a folder."""
+
+    mixture: Mixture
+    seed: int
+    pool: Path | None
+    workdir: Path
+    categories: dict[str, str]
+    options: dict[str, Any]
+
+
+def load_grid(path: Path | str) -> GridConfig:
+    """Read a grid config; relative paths are taken from the config's folder."""
+    import yaml
+
+    path = Path(path)
+    try:
+        cfg = GridConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except OSError as e:
+        raise MixSpecError(f"{path}: cannot read the grid config ({e.strerror})") from None
+    except (ValidationError, yaml.YAMLError) as e:
+        raise MixSpecError(f"{path}: invalid grid config: {e}") from None
+    for comp in cfg.components.values():
+        if not comp.pool.is_absolute():
+            comp.pool = path.parent / comp.pool
+    if not cfg.out.is_absolute():
+        cfg.out = path.parent / cfg.out
+    for sweep in cfg.sweeps:
+        if sweep.component not in cfg.components:
+            raise MixSpecError(
+                f"{path}: sweep over {sweep.component!r}, which is not a component "
+                f"({', '.join(cfg.components)}); fix 'sweeps.component'"
+            )
+    return cfg
+
+
+def enumerate_mixtures(cfg: GridConfig) -> list[Mixture]:
+    """The grid's mixtures: None, every non-empty combination in size order, then sweeps."""
+    names = list(cfg.components)
+    out: list[Mixture] = [Mixture(NONE, {})] if cfg.include_none else []
+    if cfg.combinations:
+        for k in range(1, len(names) + 1):
+            for combo in itertools.combinations(names, k):
+                out.append(Mixture("".join(combo), {n: cfg.per_type for n in combo}))
+    for sweep in cfg.sweeps:
+        others = [n for n in names if n != sweep.component]
+        for r in sweep.ratios:
+            own = round(sweep.total * r / (1 + r)) if others else sweep.total
+            rest = sweep.total - own
+            counts = {sweep.component: own}
+            for i, n in enumerate(others):
+                counts[n] = rest // len(others) + (1 if i < rest % len(others) else 0)
+            out.append(Mixture(f"{sweep.component}:rest={r:g}", counts))
+    return out
+
+
+def mixture_spec(cfg: GridConfig, mixture: Mixture, seed: int) -> MixSpec:
+    """The :class:`MixSpec` that builds one grid mixture."""
+    comps = {
+        n: {"pool": cfg.components[n].pool, "category": cfg.components[n].category, "count": k}
+        for n, k in mixture.counts.items()
+        if k > 0
+    }
+    return MixSpec.model_validate({"components": comps, "seed": seed, "replace": cfg.replace})
+
+
+def load_unit(ref: str) -> Callable[[UnitInput], Mapping[str, Any]]:
+    """Import a unit of work from ``module:function``."""
+    import importlib
+
+    module, _, func = ref.partition(":")
+    if not module or not func:
+        raise MixSpecError(f"unit {ref!r}: write it as 'package.module:function'")
+    try:
+        return getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError) as e:
+        raise MixSpecError(f"unit {ref!r} cannot be imported ({e})") from None
+
+
+def results_path(cfg: GridConfig) -> Path:
+    """The grid's results table, one JSON line per (mixture, seed)."""
+    return Path(cfg.out) / "results.jsonl"
+
+
+def read_results(path: Path | str) -> list[dict[str, Any]]:
+    """Rows of a results table; a torn last line (a killed write) is ignored."""
+    rows = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return rows
+    for line in lines:
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue
+    return rows
+
+
+def _append(path: Path, row: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode()
+    with open(path, "ab") as f:
+        if f.tell():  # after a torn line, start on a fresh one
+            with open(path, "rb") as r:
+                r.seek(-1, os.SEEK_END)
+                if r.read(1) != b"\n":
+                    data = b"\n" + data
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def run_grid(
+    cfg: GridConfig,
+    unit: Callable[[UnitInput], Mapping[str, Any]] | None = None,
+    only: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Build every mixture of the grid and run ``unit`` on those not yet in the results table.
+
+    ``unit`` defaults to the config's ``unit``; with neither, mixtures are only built. Returns
+    the results table's rows (old and new).
+    """
+    from instructmine.mix.build import build_mixture
+
+    if unit is None and cfg.unit:
+        unit = load_unit(cfg.unit)
+    table = results_path(cfg)
+    done = {(r["mixture"], r["seed"]) for r in read_results(table)}
+    names = list(cfg.components)
+    categories = {n: c.category for n, c in cfg.components.items()}
+    for mixture in enumerate_mixtures(cfg):
+        if only and mixture.name not in only:
+            continue
+        for seed in cfg.seeds:
+            work = Path(cfg.out) / "mixtures" / f"{mixture.name.replace(':', '_')}" / f"seed{seed}"
+            pool = None
+            if mixture.counts:
+                pool = work / "pool.parquet"
+                build_mixture(mixture_spec(cfg, mixture, seed), pool, where=f"grid {mixture.name}")
+            if unit is None or (mixture.name, seed) in done:
+                continue
+            results = dict(
+                unit(UnitInput(mixture, seed, pool, work, categories, dict(cfg.unit_options)))
+            )
+            row = {
+                "mixture": mixture.name,
+                "seed": seed,
+                "counts": mixture.counts,
+                "ratios": mixture.fractions(names),
+                "results": results,
+            }
+            _append(table, row)
+    return read_results(table)
+
+
+def proposal_spec(
+    cfg: GridConfig, ratio: Mapping[str, float], total: int, seed: int = 0
+) -> MixSpec:
+    """A mixture spec of ``total`` records at a proposed ratio, over the grid's pools."""
+    unknown = [c for c in ratio if c not in cfg.components]
+    if unknown:
+        raise MixSpecError(
+            f"proposal components {unknown} are not in the grid ({', '.join(cfg.components)})"
+        )
+    shares = {c: r for c, r in ratio.items() if r > 0}
+    norm = sum(shares.values())
+    comps = {
+        c: {
+            "pool": cfg.components[c].pool,
+            "category": cfg.components[c].category,
+            "weight": r / norm,
+        }
+        for c, r in shares.items()
+    }
+    return MixSpec.model_validate(
+        {"components": comps, "total": total, "seed": seed, "replace": cfg.replace}
+    )
