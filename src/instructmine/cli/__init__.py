@@ -13,7 +13,18 @@ from instructmine.cli.app import app
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Each module registers its command(s) on ``app`` when imported.
-VERBS = ("demo", "ingest", "inspect", "export", "dedup", "score", "indicators", "eval", "train")
+VERBS = (
+    "demo",
+    "ingest",
+    "inspect",
+    "export",
+    "dedup",
+    "score",
+    "indicators",
+    "eval",
+    "train",
+    "experiments",
+)
 
 for _verb in VERBS:
     importlib.import_module(f"instructmine.cli.{_verb}")

@@ -1,0 +1,1 @@
+"""The InstructMining rule: proxy experiments, the fit, rules and ranking."""
