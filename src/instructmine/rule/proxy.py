@@ -104,13 +104,14 @@ def run_proxy(
     if config.threads:
         torch.set_num_threads(config.threads)
     index = cache.index()
-    missing = [r for r in record_ids if r not in index]
+    dropped = cache.dropped_ids()  # no assistant token within max_length: nothing to learn
+    missing = [r for r in record_ids if r not in index and r not in dropped]
     if missing:
         raise KeyError(
             f"{len(missing)} records are not in the trunk cache {cache.path} (e.g. "
             f"{missing[0]!r}); rebuild it from the pool the sub-datasets were sampled from"
         )
-    rows = [index[r] for r in record_ids]
+    rows = [index[r] for r in record_ids if r in index]
     base = base_loss(config, cache)
     torch.manual_seed(seed)
     model, _ = load_causal_lm(config.model)

@@ -40,6 +40,11 @@ class TrunkCache:
             rid: i for i, (rid, s) in enumerate(zip(self.ids, self.split, strict=True)) if s == 0
         }
 
+    def dropped_ids(self) -> set[str]:
+        """Train records left out of the cache (no supervised token within max_length)."""
+        meta = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+        return {d["id"] for d in meta.get("dropped", [])}
+
     def eval_rows(self) -> list[int]:
         """Row numbers of the eval examples."""
         return [i for i, s in enumerate(self.split) if s == 1]
