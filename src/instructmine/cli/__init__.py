@@ -26,6 +26,7 @@ VERBS = (
     "select",
     "search_size",
     "mix",
+    "experiments",
 )
 
 for _verb in VERBS:

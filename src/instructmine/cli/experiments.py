@@ -1,0 +1,50 @@
+"""``instructmine experiments run CONFIG.yaml``: proxy experiments of the InstructMining rule."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from instructmine.cli.app import app
+
+experiments_app = typer.Typer(
+    help="Proxy fine-tune experiments (the InstructMining rule's data).", no_args_is_help=True
+)
+app.add_typer(experiments_app, name="experiments")
+
+
+@experiments_app.command("run")
+def run(
+    config: Annotated[Path, typer.Argument(help="YAML experiments config.")],
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a setting: --set workers=2 --set proxy.steps=24"),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Run at most this many experiments per process.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Sample sub-datasets, build the trunk cache, run every pending proxy experiment.
+
+    Finished experiments (rows in the table) are skipped; a killed run resumes where it was.
+    """
+    import json
+
+    from rich.console import Console
+
+    from instructmine.overrides import OverrideError, parse_overrides
+    from instructmine.rule.experiments import run_experiments, summary_dict
+    from instructmine.rule.experiments_config import ExperimentsConfig, load_config
+
+    err = Console(stderr=True)
+    try:
+        cfg = load_config(config)
+        if overrides:
+            data = parse_overrides(overrides, base=cfg.model_dump(mode="json"))
+            cfg = ExperimentsConfig.model_validate(data)
+        summary = run_experiments(cfg, progress=progress, limit=limit)
+    except (OverrideError, ValueError, KeyError, FileNotFoundError) as e:
+        err.print(f"[red]error:[/] {e}", highlight=False)
+        raise typer.Exit(1) from None
+    Console().print_json(json.dumps(summary_dict(summary)))

@@ -1,0 +1,79 @@
+"""The experiments table: JSON Lines, one row per finished proxy experiment.
+
+Columns: ``experiment_id``, ``subset_id``, ``seed``, ``n_records``, ``sources`` (source →
+count), ``eval_loss``, ``base_eval_loss``, ``seconds``, ``protocol`` (hash of the proxy
+config), and one ``<indicator>.<agg>`` number per aggregate (``mean``; ``median`` for
+heavy-tailed indicators); ``null`` where missing. Rows are appended under a file lock, one
+``write`` each; a line cut short by a kill is dropped on the next append.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REQUIRED = (
+    "experiment_id",
+    "subset_id",
+    "seed",
+    "n_records",
+    "sources",
+    "eval_loss",
+    "base_eval_loss",
+    "seconds",
+    "protocol",
+)
+
+
+def read_rows(path: Path | str) -> list[dict[str, Any]]:
+    """Complete rows of the table (an unfinished last line is ignored); [] if absent."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue
+    return rows
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created) for the block."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def append_row(path: Path | str, row: dict[str, Any]) -> None:
+    """Append one row; a partial trailing line left by a killed writer is cut off first."""
+    missing = [k for k in REQUIRED if k not in row]
+    if missing:
+        raise ValueError(f"experiment row lacks {missing}")
+    path = Path(path)
+    line = (json.dumps(row, sort_keys=False, allow_nan=False) + "\n").encode()
+    with locked(path.with_name(path.name + ".lock")), open(path, "ab+") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size:
+            fh.seek(0)
+            data = fh.read()
+            if not data.endswith(b"\n"):
+                fh.truncate(data.rfind(b"\n") + 1)
+        fh.seek(0, os.SEEK_END)
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())

@@ -1,0 +1,144 @@
+"""One proxy fine-tune on cached trunk activations, and its eval loss.
+
+Training: ``steps`` AdamW steps; each step draws ``batch_size`` records of the sub-dataset
+(a seeded permutation, cycled), feeds their cached trunk states through the top layers and
+takes the token-weighted cross-entropy of the assistant tokens. Eval: the same top layers on
+the cached eval states, token-weighted mean response NLL (as :func:`instructmine.train.eval_loss`
+defines it). The base eval loss is the same measurement before any step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from instructmine.rule.proxy_config import ProxyConfig
+from instructmine.rule.trunk_cache import TrunkCache
+
+
+@dataclass
+class ProxyResult:
+    """Outcome of one proxy fine-tune."""
+
+    eval_loss: float
+    base_eval_loss: float
+    train_loss: float
+    seconds: float
+    n_eval_tokens: int
+
+
+def _batch(cache: TrunkCache, rows: Sequence[int]) -> tuple[Any, Any, Any]:
+    import numpy as np
+    import torch
+
+    from instructmine.prompting import IGNORE_INDEX
+
+    seqs = [cache.sequence(r) for r in rows]
+    width = max(len(s[1]) for s in seqs)
+    hidden = seqs[0][0].shape[1]
+    states = np.zeros((len(seqs), width, hidden), dtype=np.float32)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    labels = torch.full((len(seqs), width), IGNORE_INDEX, dtype=torch.long)
+    for i, (h, _, lab) in enumerate(seqs):
+        states[i, : len(lab)] = h
+        mask[i, : len(lab)] = 1
+        labels[i, : len(lab)] = torch.from_numpy(np.asarray(lab))
+    return torch.from_numpy(states), mask, labels
+
+
+def cached_eval_loss(
+    body: Any, head: Any, cache: TrunkCache, batch_size: int = 8
+) -> tuple[float, int]:
+    """Token-weighted mean NLL of the eval responses through the top layers, and token count."""
+    import torch
+
+    rows = sorted(cache.eval_rows(), key=lambda r: cache.offsets[r + 1] - cache.offsets[r])
+    total, tokens = 0.0, 0
+    with torch.no_grad():
+        for k in range(0, len(rows), batch_size):
+            states, mask, labels = _batch(cache, rows[k : k + batch_size])
+            from instructmine.rule.trunk import top_logits
+
+            logits, targets = top_logits(body, head, states, mask, labels)
+            total += float(torch.nn.functional.cross_entropy(logits, targets, reduction="sum"))
+            tokens += int(targets.numel())
+    if tokens == 0:
+        raise ValueError(f"{cache.path}: no eval response token survived eval_max_length; raise it")
+    return total / tokens, tokens
+
+
+def base_loss(config: ProxyConfig, cache: TrunkCache) -> float:
+    """Eval loss of the untrained top, memoised in the cache folder (one value per protocol)."""
+    import json
+
+    from instructmine import atomic
+
+    path = cache.path / "base_eval_loss.json"
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["base_eval_loss"])
+    except (OSError, ValueError, KeyError):
+        pass
+    from instructmine.models import load_causal_lm
+    from instructmine.rule.trunk import make_top
+
+    body, head, _ = make_top(load_causal_lm(config.model)[0], config.cached_layers)
+    body.eval()
+    value, _ = cached_eval_loss(body, head, cache, config.batch_size)
+    atomic.write_json(path, {"base_eval_loss": value})
+    return value
+
+
+def run_proxy(
+    config: ProxyConfig, cache: TrunkCache, record_ids: Sequence[str], seed: int
+) -> ProxyResult:
+    """Fine-tune the top layers on ``record_ids`` (cached) with ``seed``; measure eval loss."""
+    import torch
+
+    from instructmine.models import load_causal_lm
+    from instructmine.rule.trunk import make_top, top_logits
+
+    start = time.perf_counter()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    index = cache.index()
+    dropped = cache.dropped_ids()  # no assistant token within max_length: nothing to learn
+    missing = [r for r in record_ids if r not in index and r not in dropped]
+    if missing:
+        raise KeyError(
+            f"{len(missing)} records are not in the trunk cache {cache.path} (e.g. "
+            f"{missing[0]!r}); rebuild it from the pool the sub-datasets were sampled from"
+        )
+    rows = [index[r] for r in record_ids if r in index]
+    base = base_loss(config, cache)
+    torch.manual_seed(seed)
+    model, _ = load_causal_lm(config.model)
+    body, head, params = make_top(model, config.cached_layers)
+    opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    gen = torch.Generator().manual_seed(seed)
+    order: list[int] = []
+    losses: list[float] = []
+    body.train()
+    for _ in range(config.steps):
+        if len(order) < config.batch_size:
+            order += [rows[i] for i in torch.randperm(len(rows), generator=gen).tolist()]
+        take, order = order[: config.batch_size], order[config.batch_size :]
+        states, mask, labels = _batch(cache, take)
+        logits, targets = top_logits(body, head, states, mask, labels)
+        loss = torch.nn.functional.cross_entropy(logits, targets)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    body.eval()
+    value, tokens = cached_eval_loss(body, head, cache, config.batch_size)
+    tail = losses[-max(1, len(losses) // 4) :]
+    return ProxyResult(
+        eval_loss=value,
+        base_eval_loss=base,
+        train_loss=sum(tail) / len(tail) if tail else math.nan,
+        seconds=time.perf_counter() - start,
+        n_eval_tokens=tokens,
+    )
