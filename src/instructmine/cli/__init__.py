@@ -27,6 +27,7 @@ VERBS = (
     "search_size",
     "mix",
     "experiments",
+    "rule",
 )
 
 for _verb in VERBS:

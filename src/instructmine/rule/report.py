@@ -1,0 +1,49 @@
+"""Readable tables of a rule: the regression table of a fitted rule and the list of built-ins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from instructmine.rule.rules import Rule, builtin_names, load_rule
+
+
+def _f(v: float | None, digits: int = 4) -> str:
+    return "" if v is None else f"{v:.{digits}g}"
+
+
+def rule_table(rule: Rule) -> Any:
+    """A rich table: a row per term (coef, SE, p, CIs, VIF) and the fit statistics."""
+    from rich.table import Table
+
+    stats = rule.fit or {}
+    flat = {k: stats.get(k) for k in ("r2", "adj_r2", "cv_r2", "aic", "bic")}
+    ceiling = stats.get("noise_ceiling") or {}
+    flat.update({f"noise ceiling {k}": v for k, v in ceiling.items()})
+    caption = ", ".join(f"{k} {_f(v)}" for k, v in flat.items() if isinstance(v, int | float))
+    t = Table(
+        title=f"rule {rule.name!r}: predicted log eval loss (lower is better)", caption=caption
+    )
+    for col in ("term", "coef", "SE", "p", "95% CI", "bootstrap CI", "VIF"):
+        t.add_column(col, justify="left" if col == "term" else "right")
+    t.add_row("intercept", _f(rule.intercept), "", "", "", "", "")
+    for term in rule.terms:
+        ci = f"[{_f(term.ci_low)}, {_f(term.ci_high)}]" if term.ci_low is not None else ""
+        boot = f"[{_f(term.boot_low)}, {_f(term.boot_high)}]" if term.boot_low is not None else ""
+        t.add_row(
+            term.aggregate, _f(term.coef), _f(term.se), _f(term.pvalue), ci, boot, _f(term.vif)
+        )
+    return t
+
+
+def builtin_table() -> Any:
+    """A rich table of the built-in rules: name, terms, and whether quoted from the paper."""
+    from rich.table import Table
+
+    t = Table(title="built-in rules")
+    for col in ("name", "terms", "source"):
+        t.add_column(col)
+    for name in builtin_names():
+        rule = load_rule(name)
+        source = f"quoted from the paper ({rule.citation})" if rule.quoted_from_paper else "fitted"
+        t.add_row(name, ", ".join(term.aggregate for term in rule.terms), source)
+    return t
