@@ -58,3 +58,22 @@ def test_score_bad_inputs_exit_1_with_reason(tmp_path):
     assert res.returncode == 1 and "none ships offline" in res.stderr
     res = run("score", str(tmp_path / "missing.parquet"), "-o", str(tmp_path / "s"))
     assert res.returncode == 1 and "no such pool file" in " ".join(res.stderr.split())
+
+
+def test_score_on_an_empty_pool_says_so_plainly(tmp_path):
+    from typer.testing import CliRunner
+
+    from instructmine.cli import app
+    from instructmine.io import ingest
+    from instructmine.io.pool import pool_ids, write_subset
+    from shared_paths import FIXTURES
+
+    full = tmp_path / "full.parquet"
+    ingest([FIXTURES / "dolly_3k.json"], full)
+    assert len(pool_ids(full)) > 0
+    empty = tmp_path / "empty.parquet"
+    write_subset(full, [], empty)
+    r = CliRunner().invoke(app, ["score", str(empty), "-o", str(tmp_path / "s"), "-i", "mtld"])
+    assert r.exit_code == 1
+    assert "holds no records" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "s" / "mtld.parquet").exists()
