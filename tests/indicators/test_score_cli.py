@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from helpers_indicators import alpaca_records, write_pool
 
 CLI = [str(Path(sys.executable).parent / "instructmine")]
@@ -77,3 +78,24 @@ def test_score_on_an_empty_pool_says_so_plainly(tmp_path):
     assert r.exit_code == 1
     assert "holds no records" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "s" / "mtld.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        (["--window", "0"], "--window"),
+        (["--chunk-size", "0"], "--chunk-size"),
+        (["--threads", "-1"], "--threads"),
+    ],
+)
+def test_out_of_range_options_get_a_one_line_usage_error(tmp_path, args, name):
+    from typer.testing import CliRunner
+
+    from instructmine.cli import app
+
+    pool = tmp_path / "pool.parquet"
+    pool.write_bytes(b"")  # never read: the option is refused first
+    r = CliRunner().invoke(app, ["score", str(pool), "-o", str(tmp_path / "s"), *args])
+    assert r.exit_code == 2
+    assert name in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "s").exists()

@@ -49,7 +49,9 @@ def eval_command(
         str | None,
         typer.Option(help="raw (continue the prompt, HumanEval protocol) or chat (code block)."),
     ] = None,
-    samples: Annotated[int | None, typer.Option(help="Completions per problem (pass@k).")] = None,
+    samples: Annotated[
+        int | None, typer.Option(min=1, help="Completions per problem (pass@k).")
+    ] = None,
     k: Annotated[str | None, typer.Option(help="pass@k values, e.g. 1,10.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Code sampling temperature.")] = None,
     chat_sets: Annotated[

@@ -11,7 +11,7 @@ from instructmine.cli.app import app
 @app.command()
 def inspect(
     pool: Annotated[Path, typer.Argument(help="Pool Parquet file.")],
-    samples: int = typer.Option(3, help="How many random records to show."),
+    samples: int = typer.Option(3, min=0, help="How many random records to show."),
     seed: int = typer.Option(0, help="Seed of the sample draw."),
     json_out: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
 ) -> None:

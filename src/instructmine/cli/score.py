@@ -31,12 +31,16 @@ def score(
         Path | None,
         typer.Option("--join", help="Also write the pool with every indicator column here."),
     ] = None,
-    window: Annotated[int, typer.Option(help="Records read and length-sorted at a time.")] = 2048,
-    chunk_size: Annotated[int, typer.Option(help="Records per cached part file.")] = 64,
+    window: Annotated[
+        int, typer.Option(min=1, help="Records read and length-sorted at a time.")
+    ] = 2048,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Records per cached part file.")] = 64,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     threads: Annotated[
         int | None,
-        typer.Option(help="torch threads (1 is often fastest on a machine busy with other jobs)."),
+        typer.Option(
+            min=1, help="torch threads (1 is often fastest on a machine busy with other jobs)."
+        ),
     ] = None,
 ) -> None:
     """Score POOL with quality indicators into OUT (one Parquet per indicator, keyed by id).
