@@ -99,3 +99,28 @@ def test_out_of_range_options_get_a_one_line_usage_error(tmp_path, args, name):
     assert r.exit_code == 2
     assert name in r.output and "Traceback" not in r.output
     assert not (tmp_path / "s").exists()
+
+
+def test_score_json_summary_is_the_whole_stdout(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from instructmine.io import ingest
+    from instructmine.io.pool import pool_ids
+    from shared_paths import FIXTURES, REPO
+
+    pool = tmp_path / "pool.parquet"
+    ingest([FIXTURES / "dolly_3k.json"], pool)
+    r = subprocess.run(
+        [sys.executable, "-c", "from instructmine.cli import main; main()", "score", str(pool)]
+        + ["-o", str(tmp_path / "s"), "-i", "mtld", "--json"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO / "src")),
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["n_records"] == len(pool_ids(pool)) > 0 and set(doc["files"]) == {"mtld"}

@@ -42,6 +42,7 @@ def score(
             min=1, help="torch threads (1 is often fastest on a machine busy with other jobs)."
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Score POOL with quality indicators into OUT (one Parquet per indicator, keyed by id).
 
@@ -70,10 +71,15 @@ def score(
             join=join,
             window=window,
             chunk_size=chunk_size,
-            progress=progress,
+            progress=progress and not as_json,  # stdout carries only the JSON
             threads=threads,
         )
     except (UnknownIndicatorError, ScoringError, ValueError, FileNotFoundError) as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1) from None
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(summary.to_dict(), default=str))
+        return
     render_summary(summary, Console())
