@@ -124,3 +124,26 @@ def test_score_json_summary_is_the_whole_stdout(tmp_path):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["n_records"] == len(pool_ids(pool)) > 0 and set(doc["files"]) == {"mtld"}
+
+
+def test_piped_score_prints_no_progress_bars(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from instructmine.io import ingest
+    from shared_paths import FIXTURES, REPO
+
+    pool = tmp_path / "pool.parquet"
+    ingest([FIXTURES / "dolly_3k.json"], pool)
+    r = subprocess.run(
+        [sys.executable, "-c", "from instructmine.cli import main; main()", "score", str(pool)]
+        + ["-o", str(tmp_path / "s"), "-i", "mtld"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO / "src")),
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "mtld" in r.stdout  # the summary table
+    assert "rec/s" not in r.stdout and "rec/s" not in r.stderr  # no bars when piped

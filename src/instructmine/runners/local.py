@@ -218,11 +218,15 @@ def _progress(enabled: bool):
             speed = task.speed
             return Text(f"{speed:,.1f} rec/s" if speed else "- rec/s", style="cyan")
 
+    from rich.console import Console
+
+    err = Console(stderr=True)  # stdout carries only the summary; no bars when piped
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         RateColumn(),
         TimeElapsedColumn(),
-        disable=not enabled,
+        console=err,
+        disable=not enabled or not err.is_terminal,
     )
