@@ -16,3 +16,20 @@ def shared_data_or_skip() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"integration data not found at {SHARED_DATA} (present in the project's CI)")
     return SHARED_DATA
+
+
+def run_cli(*args, cwd=None, env=None, timeout=300):
+    """Run ``instructmine ARGS`` in a real subprocess on this checkout's sources."""
+    import os
+    import subprocess
+    import sys
+
+    base = dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200")
+    return subprocess.run(
+        [sys.executable, "-c", "from instructmine.cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**base, **(env or {})},
+        timeout=timeout,
+    )

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from helpers_rule import draw, write
 
-from shared_paths import REPO
+from shared_paths import run_cli
 
-
-def cli(*args):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200")
-    return subprocess.run(
-        [sys.executable, "-c", "from instructmine.cli import main; main()", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+cli = run_cli
 
 
 def test_fit_then_rank_then_rules(tmp_path):

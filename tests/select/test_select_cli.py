@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pyarrow.parquet as pq
 
 from instructmine.io import ingest, read_pool
 from instructmine.scoring import score_pool
-from shared_paths import FIXTURES, REPO
+from shared_paths import FIXTURES, run_cli
 
-
-def cli(*args):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200")
-    return subprocess.run(
-        [sys.executable, "-c", "from instructmine.cli import main; main()", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+cli = run_cli
 
 
 def test_select_by_a_score_folder_column_with_quota(tmp_path):
