@@ -84,6 +84,29 @@ def sample_indices(n: int, k: int, mode: bool | str, seed: list[int]) -> list[in
     return out
 
 
+def top_ranked(ranked: Path, pool_ids: list[str], k: int, where: str, name: str) -> list[str]:
+    """The ``k`` best-ranked ids of ``ranked`` (an ``instructmine rank`` output) that are in the
+    pool, in rank order; records without a prediction (null scores) are never taken."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(ranked, columns=["id", "predicted_log_loss"])
+    keep = set(pool_ids)
+    pred = table.column("predicted_log_loss").to_numpy(zero_copy_only=False)
+    ids = [
+        r
+        for r, p in zip(table.column("id").to_pylist(), pred, strict=True)
+        if r in keep and np.isfinite(p)
+    ]
+    if len(ids) < k:
+        raise MixSpecError(
+            f"{where}: component {name!r} asks for the top {k} of {ranked}, which ranks only "
+            f"{len(ids)} records of {len(keep)} in its pool; lower its size, or rank the "
+            "component's own pool (scored with every indicator the rule needs)"
+        )
+    return ids[:k]
+
+
 def _sample(spec: MixSpec, counts: dict[str, int], where: str) -> dict[str, list[str]]:
     from instructmine.io.pool import pool_ids
 
@@ -92,6 +115,9 @@ def _sample(spec: MixSpec, counts: dict[str, int], where: str) -> dict[str, list
         ids = pool_ids(comp.pool).to_pylist()
         mode = spec.replace if comp.replace is None else comp.replace
         k = counts[name]
+        if comp.select is not None:
+            picked[name] = top_ranked(comp.select.ranked, ids, k, where, name)
+            continue
         if k > len(ids) and mode is False:
             raise MixSpecError(
                 f"{where}: component {name!r} asks for {k} records from {comp.pool}, which has "
@@ -183,12 +209,18 @@ def build_mixture(
     out = Path(out)
     counts = resolve_counts(spec, where)
     pools = {f"pool:{n}": c.pool for n, c in spec.components.items()}
+    pools.update({f"ranked:{n}": c.select.ranked for n, c in spec.components.items() if c.select})
     atomic.refuse_overwriting_inputs([out, manifest_path(out)], list(pools.values()))
     for name, comp in spec.components.items():
         if not Path(comp.pool).is_file():
             raise MixSpecError(
                 f"{where}: component {name!r}: no pool file {comp.pool} (make it with "
                 "`instructmine ingest`, or fix 'pool')"
+            )
+        if comp.select is not None and not Path(comp.select.ranked).is_file():
+            raise MixSpecError(
+                f"{where}: component {name!r}: no ranking {comp.select.ranked} (make it with "
+                "`instructmine rank SCORES --rule RULE -o RANKED`, or fix 'select.ranked')"
             )
     stage = Stage("mix", STAGE_VERSION, spec.model_dump(mode="json"), inputs=pools, outputs=[out])
     done = stage.done(manifest_path(out))

@@ -35,17 +35,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from instructmine.mix.spec import MixSpec, MixSpecError
+from instructmine.mix.spec import ComponentSelect, MixSpec, MixSpecError
 
 NONE = "None"
 
 
 class GridComponent(BaseModel):
-    """A grid component: its pool and category (its name is its label, e.g. ``A``)."""
+    """A grid component: its pool and category (its name is its label, e.g. ``A``); with
+    ``select``, every mixture takes the component's top-ranked records instead of a sample."""
 
     model_config = ConfigDict(extra="forbid")
     pool: Path
     category: str = Field(min_length=1)
+    select: ComponentSelect | None = None
 
 
 class Sweep(BaseModel):
@@ -112,6 +114,8 @@ def load_grid(path: Path | str) -> GridConfig:
     for comp in cfg.components.values():
         if not comp.pool.is_absolute():
             comp.pool = path.parent / comp.pool
+        if comp.select is not None and not comp.select.ranked.is_absolute():
+            comp.select.ranked = path.parent / comp.select.ranked
     if not cfg.out.is_absolute():
         cfg.out = path.parent / cfg.out
     for sweep in cfg.sweeps:
@@ -146,7 +150,12 @@ def enumerate_mixtures(cfg: GridConfig) -> list[Mixture]:
 def mixture_spec(cfg: GridConfig, mixture: Mixture, seed: int) -> MixSpec:
     """The :class:`MixSpec` that builds one grid mixture."""
     comps = {
-        n: {"pool": cfg.components[n].pool, "category": cfg.components[n].category, "count": k}
+        n: {
+            "pool": cfg.components[n].pool,
+            "category": cfg.components[n].category,
+            "count": k,
+            "select": cfg.components[n].select,
+        }
         for n, k in mixture.counts.items()
         if k > 0
     }

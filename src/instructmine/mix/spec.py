@@ -9,12 +9,14 @@ A spec (YAML)::
       chat: {pool: alpaca.parquet, category: chat, weight: 1}
       code: {pool: code.parquet, category: code, ratio: {to: chat, value: 1.5}}
       nlp:  {pool: p3.parquet, category: nlp, count: 100}
+      best: {pool: dolly.parquet, category: chat, count: 50, select: {ranked: dolly.ranked.parquet}}
 
 Each component gives exactly one of ``count`` (records), ``fraction`` (of ``total``),
 ``weight`` (a relative share of what counts and fractions leave of ``total``) or ``ratio``
-(``value`` times another component's size). Sizes are resolved to exact counts that add up to
-``total`` (largest remainders). Impossible specs raise :class:`MixSpecError` naming the spec
-file and the fix.
+(``value`` times another component's size). A component with ``select`` takes the top of a
+rule's ranking (``instructmine rank``) instead of a random sample. Sizes are resolved to exact
+counts that add up to ``total`` (largest remainders). Impossible specs raise
+:class:`MixSpecError` naming the spec file and the fix.
 """
 
 from __future__ import annotations
@@ -38,8 +40,20 @@ class RatioTo(BaseModel):
     value: float = Field(gt=0)
 
 
+class ComponentSelect(BaseModel):
+    """Take a component's records from the top of a ranking instead of at random.
+
+    ``ranked``: a ``RANKED.parquet`` written by ``instructmine rank`` over the component's pool
+    (lower predicted log loss first); the component takes its best ``count`` records there.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    ranked: Path
+
+
 class Component(BaseModel):
-    """One component of a mixture: a pool, its category and exactly one size."""
+    """One component of a mixture: a pool, its category and exactly one size; optionally a
+    ranking to take the top of (``select``) rather than a random sample."""
 
     model_config = ConfigDict(extra="forbid")
     pool: Path
@@ -49,6 +63,7 @@ class Component(BaseModel):
     weight: float | None = Field(default=None, ge=0)
     ratio: RatioTo | None = None
     replace: bool | Literal["upsample"] | None = None  # None: the spec's setting
+    select: ComponentSelect | None = None
 
     @model_validator(mode="after")
     def _one_size(self) -> Component:
@@ -95,6 +110,8 @@ def load_spec(path: Path | str) -> MixSpec:
     for comp in spec.components.values():
         if not comp.pool.is_absolute():
             comp.pool = path.parent / comp.pool
+        if comp.select is not None and not comp.select.ranked.is_absolute():
+            comp.select.ranked = path.parent / comp.select.ranked
     return spec
 
 
