@@ -71,3 +71,22 @@ def test_train_cli_qlora_error_is_clear(train_pool, tmp_path):
     assert proc.returncode == 1
     assert "CUDA" in proc.stderr and "method=lora" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_train_json_is_all_of_stdout_and_third_party_noise_needs_verbose(
+    tiny_llama_dir, train_pool, tmp_path
+):
+    from shared_paths import run_cli
+
+    args = ["train", "--data", train_pool, "--model", tiny_llama_dir, "--json"]
+    args += ["--set", "max_records=8", "--set", "max_length=48", "--set", "sft.max_steps=1"]
+    quiet = run_cli(*args, "--out", tmp_path / "a")
+    assert quiet.returncode == 0, quiet.stderr
+    doc = json.loads(quiet.stdout)  # the whole of stdout is the JSON summary
+    assert doc["steps"] == 1 and doc["n_records"] == 8 and doc["method"] == "lora"
+    noise = ("Loading weights", "Warning:", "warnings.warn", "errors.pydantic.dev", "it/s]")
+    assert not [n for n in noise if n in quiet.stderr], quiet.stderr
+    loud = run_cli("-v", *args, "--out", tmp_path / "b")
+    assert loud.returncode == 0, loud.stderr
+    assert json.loads(loud.stdout)["steps"] == 1
+    assert [n for n in noise if n in loud.stderr], loud.stderr
