@@ -90,3 +90,34 @@ def test_train_json_is_all_of_stdout_and_third_party_noise_needs_verbose(
     assert loud.returncode == 0, loud.stderr
     assert json.loads(loud.stdout)["steps"] == 1
     assert [n for n in noise if n in loud.stderr], loud.stderr
+
+
+def test_ctrl_c_during_train_is_one_line_and_exit_130(tiny_llama_dir, train_pool, tmp_path):
+    import os
+    import signal
+    import time
+
+    from shared_paths import REPO
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from instructmine.cli import main; main()", "train"]
+        + ["--data", str(train_pool), "--model", str(tiny_llama_dir), "--out", str(out)]
+        + ["--set", "sft.max_steps=100000", "--set", "max_length=48"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200"),
+    )
+    deadline = time.monotonic() + 300
+    while not (out / "trainer").exists():  # training has begun writing its run folder
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted:") and "not kept" in last and "re-run" in last
+    assert not (out / "metrics.json").exists()
