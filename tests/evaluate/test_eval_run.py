@@ -126,3 +126,20 @@ def test_finished_evaluation_loads_no_model(tiny_llama_dir, mini_dirs, tmp_path,
     again = evaluate(tiny_llama_dir, ["loss"], None, out, cfg)
     assert again["results"] == json.loads(json.dumps(first["results"]))
     assert again["stage"]["name"] == "evaluate"
+
+
+def test_cli_json_is_all_of_stdout(tiny_llama_dir, mini_dirs, tmp_path):
+    from shared_paths import run_cli
+
+    _, data = mini_dirs
+    out = tmp_path / "r.json"
+    r = run_cli(
+        "eval", tiny_llama_dir, "--suite", "loss", "--loss-sets", "self_instruct",
+        "--data-dir", data, "-o", out, "--json",
+        env={"INSTRUCTMINE_CACHE": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["results"]["loss"]["self_instruct"]["n_items"] == 3
+    assert doc["results"] == json.loads(out.read_text())["results"]
+    assert "Loading weights" not in r.stderr and "━" not in r.stderr  # no bars when piped

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from helpers_io import load_records, read_jsonl
 
 from instructmine.io import EXPORT_FORMATS, SourceSpec, export_pool, ingest, read_pool
+from instructmine.schema import SCHEMA
 from shared_paths import FIXTURES, shared_data_or_skip
 
 COLUMNS = ["id", "source", "category", "messages"]
@@ -62,7 +65,10 @@ def test_alpaca_export_skips_what_it_cannot_express(tmp_path):
         {"role": "assistant", "content": "c"},
     ]
     src.write_text(json.dumps({"messages": msgs}) + "\n")
-    ingest([src], tmp_path / "p.parquet")
+    summary = ingest([src], tmp_path / "p.parquet")  # not alternating: rejected by default
+    assert (summary.kept, summary.rejected) == (0, 1)
+    rows = [{"id": "x", "source": "m", "category": None, "messages": msgs, "meta": None}]
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), tmp_path / "p.parquet")
     s = export_pool(tmp_path / "p.parquet", tmp_path / "a.json", "alpaca")
     assert (s.written, s.skipped) == (0, 1)
     assert "alternating" in read_jsonl(s.skipped_path)[0]["reason"]

@@ -71,3 +71,53 @@ def test_train_cli_qlora_error_is_clear(train_pool, tmp_path):
     assert proc.returncode == 1
     assert "CUDA" in proc.stderr and "method=lora" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_train_json_is_all_of_stdout_and_third_party_noise_needs_verbose(
+    tiny_llama_dir, train_pool, tmp_path
+):
+    from shared_paths import run_cli
+
+    args = ["train", "--data", train_pool, "--model", tiny_llama_dir, "--json"]
+    args += ["--set", "max_records=8", "--set", "max_length=48", "--set", "sft.max_steps=1"]
+    quiet = run_cli(*args, "--out", tmp_path / "a")
+    assert quiet.returncode == 0, quiet.stderr
+    doc = json.loads(quiet.stdout)  # the whole of stdout is the JSON summary
+    assert doc["steps"] == 1 and doc["n_records"] == 8 and doc["method"] == "lora"
+    noise = ("Loading weights", "Warning:", "warnings.warn", "errors.pydantic.dev", "it/s]")
+    assert not [n for n in noise if n in quiet.stderr], quiet.stderr
+    loud = run_cli("-v", *args, "--out", tmp_path / "b")
+    assert loud.returncode == 0, loud.stderr
+    assert json.loads(loud.stdout)["steps"] == 1
+    assert [n for n in noise if n in loud.stderr], loud.stderr
+
+
+def test_ctrl_c_during_train_is_one_line_and_exit_130(tiny_llama_dir, train_pool, tmp_path):
+    import os
+    import signal
+    import time
+
+    from shared_paths import REPO
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from instructmine.cli import main; main()", "train"]
+        + ["--data", str(train_pool), "--model", str(tiny_llama_dir), "--out", str(out)]
+        + ["--set", "sft.max_steps=100000", "--set", "max_length=48"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200"),
+    )
+    deadline = time.monotonic() + 300
+    while not (out / "trainer").exists():  # training has begun writing its run folder
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted:") and "not kept" in last and "re-run" in last
+    assert not (out / "metrics.json").exists()

@@ -9,3 +9,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def root(
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Show third-party progress bars, warnings and log messages (hidden by default).",
+    ),
+) -> None:
+    """Score, select and mix instruction-tuning data; fine-tune, evaluate and report."""
+    if not verbose:
+        from instructmine.cli.quiet import quiet_third_parties
+
+        quiet_third_parties()

@@ -83,6 +83,9 @@ def eval_command(
     resume: Annotated[
         bool, typer.Option(help="Reuse suites already in OUT for the same model and settings.")
     ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results document as JSON (all of stdout).")
+    ] = False,
 ) -> None:
     """Evaluate RUN_OR_MODEL and write one JSON of results per benchmark and per skill."""
     import json
@@ -93,10 +96,13 @@ def eval_command(
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
+    from instructmine.cli.output import fail
+    from instructmine.cli.quiet import error_lines
     from instructmine.evaluate.report import results_table
     from instructmine.evaluate.run import EvalConfig, demo_config, evaluate
+    from instructmine.progress import progress_bars
 
     err = Console(stderr=True)
     if preset not in (None, "demo"):
@@ -147,8 +153,7 @@ def eval_command(
     try:
         cfg = EvalConfig.model_validate(data)
     except ValueError as e:
-        err.print(f"[red]invalid evaluation settings:[/red] {e}")
-        raise typer.Exit(2) from e
+        raise fail(error_lines(e), 2, label="invalid evaluation settings") from None
 
     columns = (
         TextColumn("{task.description}"),
@@ -156,7 +161,7 @@ def eval_command(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err) as bars:
+    with progress_bars(*columns) as bars:
 
         def progress(label: str, total: int):
             task = bars.add_task(label, total=total)
@@ -167,6 +172,9 @@ def eval_command(
         except (ValueError, FileNotFoundError, KeyError, RuntimeError) as e:
             err.print(f"[red]eval failed:[/red] {e}")
             raise typer.Exit(1) from e
+    if as_json:
+        typer.echo(json.dumps(doc, default=str, ensure_ascii=False))
+        return
     Console().print(results_table(doc))
     err.print(f"results: {out}")
     if doc.get("skills"):

@@ -22,7 +22,10 @@ def ingest(
         help="alpaca, dolly, sharegpt, messages, prompt_completion, self_instruct, mt_bench "
         "(default: detected per file).",
     ),
-    strict: bool = typer.Option(False, help="Stop at the first bad record (exit code 1)."),
+    strict: bool = typer.Option(
+        False,
+        help="Stop at the first bad record or unreadable file (exit code 1, no pool written).",
+    ),
     source: Annotated[
         list[str] | None,
         typer.Option(
@@ -42,6 +45,12 @@ def ingest(
         help="Bytes that are not UTF-8: strict rejects the record holding them (the others are "
         "kept); replace keeps it with U+FFFD in their place.",
     ),
+    turns: str = typer.Option(
+        "reject",
+        help="ShareGPT/messages turns that do not alternate user/assistant (two in a row, "
+        "starting with the assistant, empty): reject the record, or repair it (merge same-role "
+        "turns, drop empty and leading assistant turns; counted in the summary).",
+    ),
     allow_partial: bool = typer.Option(
         False,
         help="Exit 0 even when a whole file could not be read (default: exit 3, pool kept).",
@@ -60,10 +69,13 @@ def ingest(
     read = kept + rejected for every file.
     """
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from instructmine.cli.interrupt import on_interrupt
+    from instructmine.cli.output import fail
     from instructmine.io import IngestError, SourceSpec, print_summary
     from instructmine.io import ingest as run_ingest
+    from instructmine.progress import progress_bars
 
     err = Console(stderr=True)
     source = source or []
@@ -72,35 +84,39 @@ def ingest(
             f"give --source once (for all) or once per SRC ({len(sources)}), not {len(source)}"
         )
     names = source * len(sources) if len(source) == 1 else source or [None] * len(sources)
-    try:
-        specs = [SourceSpec(path=p, name=n) for p, n in zip(sources, names, strict=True)]
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("ingesting: {task.completed:,} records read"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("ingest", total=None)
-            summary = run_ingest(
-                specs,
-                out,
-                progress=lambda n: bar.update(task, completed=n),
-                format=fmt,
-                strict=strict,
-                category=category,
-                force_category=force_category,
-                keep_extra=keep_extra,
-                max_record_mb=max_record_mb,
-                encoding_errors=encoding_errors,
-                allow_partial=allow_partial,
-                references=references,
-                split=split,
-                config=config,
-            )
-    except (IngestError, ValueError) as e:
-        err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+
+    def kept() -> str:
+        return f"nothing was written ({out} is as it was); re-run the same command to ingest again"
+
+    with on_interrupt(kept):
+        try:
+            specs = [SourceSpec(path=p, name=n) for p, n in zip(sources, names, strict=True)]
+            with progress_bars(
+                SpinnerColumn(),
+                TextColumn("ingesting: {task.completed:,} records read"),
+                TimeElapsedColumn(),
+                transient=True,
+            ) as bar:
+                task = bar.add_task("ingest", total=None)
+                summary = run_ingest(
+                    specs,
+                    out,
+                    progress=lambda n: bar.update(task, completed=n),
+                    format=fmt,
+                    strict=strict,
+                    category=category,
+                    force_category=force_category,
+                    keep_extra=keep_extra,
+                    max_record_mb=max_record_mb,
+                    encoding_errors=encoding_errors,
+                    turns=turns,
+                    allow_partial=allow_partial,
+                    references=references,
+                    split=split,
+                    config=config,
+                )
+        except (IngestError, ValueError) as e:
+            raise fail(e) from None
     if as_json:
         import json
 

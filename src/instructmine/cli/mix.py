@@ -15,10 +15,9 @@ app.add_typer(mix_app, name="mix")
 
 
 def _fail(e: Exception) -> None:
-    from rich.console import Console
+    from instructmine.cli.output import fail
 
-    Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
-    raise typer.Exit(1) from None
+    raise fail(e) from None
 
 
 @mix_app.command("build")

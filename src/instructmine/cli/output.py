@@ -27,3 +27,18 @@ def _isatty(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def fail(message: object, code: int = 1, label: str = "error") -> Exception:
+    """Print ``LABEL: MESSAGE`` to stderr as one line (never wrapped, no markup read from the
+    message) and return the ``typer.Exit`` to raise: ``raise fail(e) from None``."""
+    import typer
+    from rich.console import Console
+    from rich.text import Text
+
+    from instructmine.cli.quiet import error_lines
+
+    text = error_lines(message) if isinstance(message, Exception) else str(message)
+    line = Text.assemble((f"{label}:", "red"), " ", text)
+    Console(stderr=True).print(line, soft_wrap=True, highlight=False)
+    return typer.Exit(code)

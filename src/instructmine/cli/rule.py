@@ -47,12 +47,13 @@ def rank(
     """Predicted log eval loss per record (lower is better), ranked; streamed over any size."""
     from rich.console import Console
 
+    from instructmine.cli.output import fail
     from instructmine.rule.rank import rank_pool
 
     try:
         summary = rank_pool(scores, rule, out, progress=True)
     except (ValueError, OSError) as e:
-        raise typer.BadParameter(str(e)) from None
+        raise fail(e) from None
     state = "unchanged, kept" if summary.skipped else "wrote"
     Console().print(
         f"{state} {out}: {summary.records} records ranked by rule {summary.rule!r}"

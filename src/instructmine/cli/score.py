@@ -51,32 +51,41 @@ def score(
     """
     from rich.console import Console
 
+    from instructmine.cli.interrupt import on_interrupt
+    from instructmine.cli.output import fail
     from instructmine.indicators.registry import UnknownIndicatorError
     from instructmine.overrides import OverrideError, parse_overrides
-    from instructmine.runners.local import ScoringError
+    from instructmine.runners.local import ScoringError, cached_chunks
     from instructmine.scoring import score_pool
     from instructmine.scoring.render import render_summary
 
-    err = Console(stderr=True)
     try:
         params = parse_overrides(param or [], option="--param", min_depth=2)
     except OverrideError as e:
         raise typer.BadParameter(str(e), param_hint="--param") from None
-    try:
-        summary = score_pool(
-            pool,
-            out,
-            indicators=indicator or None,
-            params=params,
-            join=join,
-            window=window,
-            chunk_size=chunk_size,
-            progress=progress and not as_json,  # stdout carries only the JSON
-            threads=threads,
+
+    def kept() -> str:
+        n = cached_chunks(out)
+        return (
+            f"{n} finished chunk(s) are kept in {out / 'cache'}; re-run the same command to "
+            "resume (finished chunks are not scored again)"
         )
-    except (UnknownIndicatorError, ScoringError, ValueError, FileNotFoundError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(1) from None
+
+    with on_interrupt(kept):
+        try:
+            summary = score_pool(
+                pool,
+                out,
+                indicators=indicator or None,
+                params=params,
+                join=join,
+                window=window,
+                chunk_size=chunk_size,
+                progress=progress and not as_json,  # stdout carries only the JSON
+                threads=threads,
+            )
+        except (UnknownIndicatorError, ScoringError, ValueError, FileNotFoundError) as e:
+            raise fail(e) from None
     if as_json:
         import json
 

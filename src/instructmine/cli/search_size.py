@@ -15,6 +15,7 @@ def search_size(
     """Grid + BlendSearch over n with random baselines; prints the best n and the trials."""
     from rich.console import Console
 
+    from instructmine.cli.output import fail
     from instructmine.search.config import load_config
     from instructmine.search.render import render_search
     from instructmine.search.run import run_search
@@ -23,8 +24,7 @@ def search_size(
     try:
         cfg = load_config(config)
     except ValueError as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(e) from None
 
     def show(row: dict) -> None:
         seed = "" if row["seed"] is None else f" seed {row['seed']}"
@@ -37,6 +37,5 @@ def search_size(
     try:
         result = run_search(cfg, on_trial=show)
     except (ValueError, RuntimeError) as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(e) from None
     render_search(result, Console())

@@ -38,11 +38,11 @@ def select(
     from pydantic import ValidationError
     from rich.console import Console
 
+    from instructmine.cli.output import fail
     from instructmine.io import PoolError
     from instructmine.select.config import Quota, SelectConfig
     from instructmine.select.run import manifest_path, run_select
 
-    err = Console(stderr=True)
     try:
         cfg = SelectConfig(
             by=by,
@@ -58,8 +58,7 @@ def select(
         )
         s = run_select(ranked, out, cfg, pool=pool, scores=scores, clusters=clusters)
     except (ValueError, PoolError, FileNotFoundError, ValidationError) as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(e) from None
     skipped = ", ".join(f"{k} {v}" for k, v in s.skipped.items() if v) or "none"
     Console().print(
         f"selected {s.selected} of {s.ranked} ranked records by {s.rule['by']} "

@@ -34,6 +34,9 @@ def train(
     overwrite: Annotated[
         bool, typer.Option(help="Replace a finished run with a different config in --out.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run's metrics as JSON (all of stdout).")
+    ] = False,
 ) -> None:
     """Fine-tune MODEL on the pool DATA; write adapter, config, manifest and metrics to OUT.
 
@@ -44,6 +47,9 @@ def train(
     from rich.console import Console
     from rich.table import Table
 
+    from instructmine.cli.interrupt import on_interrupt
+    from instructmine.cli.output import fail
+    from instructmine.cli.quiet import error_lines
     from instructmine.train import RunDirError, load_config
     from instructmine.train import train as run_train
 
@@ -51,14 +57,26 @@ def train(
     try:
         cfg = load_config(config, overrides, model=model, method=method, eval_data=eval_data)
     except (ValidationError, ValueError) as e:
-        err.print(f"[red]error:[/red] invalid training config: {e}")
-        raise typer.Exit(2) from None
-    try:
-        result = run_train(data, out, cfg, overwrite=overwrite, console=err)
-    except (RunDirError, RuntimeError, ValueError, FileNotFoundError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(1) from None
+        raise fail(f"invalid training config: {error_lines(e)}", 2) from None
 
+    def kept() -> str:
+        return (
+            f"{out} holds an unfinished run (no metrics.json), which is not kept; re-run the "
+            "same command to train again from the start"
+        )
+
+    with on_interrupt(kept):
+        try:
+            result = run_train(data, out, cfg, overwrite=overwrite, console=err)
+        except (RunDirError, RuntimeError, ValueError, FileNotFoundError) as e:
+            raise fail(e) from None
+
+    if as_json:
+        import json
+        from dataclasses import asdict
+
+        typer.echo(json.dumps(asdict(result), default=str, ensure_ascii=False))
+        return
     table = Table(title=f"training run {result.run_dir}")
     table.add_column("metric")
     table.add_column("value", justify="right")

@@ -152,7 +152,8 @@ def run_lm_eval(
         import lm_eval
         from lm_eval.tasks import TaskManager
 
-        logging.getLogger("lm_eval").setLevel(logging.WARNING)
+        quiet = logging.getLogger("lm_eval")  # warnings, unless made quieter (cli/quiet.py)
+        quiet.setLevel(max(logging.WARNING, quiet.level))
         manager = TaskManager(include_path=[str(t.folder) for t in tasks], include_defaults=False)
         return lm_eval.simple_evaluate(
             model=lm,

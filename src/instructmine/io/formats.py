@@ -289,6 +289,54 @@ def make_adapter(fmt: str, references: dict[Any, list[str]] | None = None) -> Ad
     }[fmt]
 
 
+TURN_KEYS = {"sharegpt": "conversations", "messages": "messages"}  # formats whose turns
+# come from the user's data (the other formats build alternating turns themselves)
+TURN_MODES = ("reject", "repair")
+
+
+def check_turns(
+    conv: Conversation, key: str, n_raw: int, repair: bool = False
+) -> tuple[Conversation, int]:
+    """Check that a conversation's turns alternate user / assistant after any system turns.
+
+    Empty turns, a first turn by the assistant and two turns in a row by the same role raise
+    :class:`RecordError` naming the turn as ``KEY[i]`` (``n_raw`` is the length of the
+    record's own turn list; system turns the adapter added in front are not counted). With
+    ``repair`` they are fixed instead (empty and leading assistant turns dropped, same-role
+    runs merged with a blank line) and the number of fixes is returned beside the result.
+    """
+    offset = len(conv) - n_raw
+    out: Conversation = []
+    last = -1  # position in ``out`` of the last user / assistant turn
+    fixes = 0
+    for i, m in enumerate(conv):
+        where = f"{key}[{i - offset}]" if i >= offset else "system"
+        if m["role"] == "system":
+            out.append(m)
+            continue
+        problem = None
+        if not m["content"].strip():
+            problem = f"{where} is an empty {m['role']} turn"
+        elif last < 0 and m["role"] == "assistant":
+            problem = f"the conversation starts with an assistant turn ({where})"
+        elif last >= 0 and out[last]["role"] == m["role"]:
+            problem = f"two {m['role']} turns in a row (the second is {where})"
+        if problem is None:
+            out.append(m)
+            last = len(out) - 1
+            continue
+        if not repair:
+            raise RecordError(
+                f"{problem}: turns must alternate user/assistant; pass --turns repair to merge "
+                "or drop such turns"
+            )
+        fixes += 1
+        if m["content"].strip() and last >= 0:  # same role twice: merge into the first
+            prev = out[last]
+            out[last] = {"role": prev["role"], "content": f"{prev['content']}\n\n{m['content']}"}
+    return out, fixes
+
+
 def validate(conv: Conversation, max_chars: int) -> None:
     """Check one canonical conversation; raise :class:`RecordError` naming the problem."""
     if not conv:

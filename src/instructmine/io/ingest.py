@@ -62,6 +62,7 @@ class IngestOptions(BaseModel):
     keep_extra: bool = False  # keep unmapped fields as JSON in ``meta``
     max_record_mb: float = 16.0
     encoding_errors: str = "strict"  # bytes that are not UTF-8: reject the record, or replace
+    turns: str = "reject"  # ShareGPT / messages turns that do not alternate: reject or repair
     allow_partial: bool = False  # a file that cannot be read is not an error of the ingest
     batch_size: int = 10_000
     references: Path | None = None  # FastChat reference answers for MT-Bench questions
@@ -78,6 +79,13 @@ class IngestOptions(BaseModel):
     def _errors(cls, v: str) -> str:
         if v not in ENCODING_ERRORS:
             raise ValueError(f"--encoding-errors must be one of {', '.join(ENCODING_ERRORS)}")
+        return v
+
+    @field_validator("turns")
+    @classmethod
+    def _turns(cls, v: str) -> str:
+        if v not in formats.TURN_MODES:
+            raise ValueError(f"--turns must be one of {', '.join(formats.TURN_MODES)}")
         return v
 
     @field_validator("max_record_mb", "batch_size")
@@ -130,28 +138,45 @@ def _read(path: Path, opts: IngestOptions) -> Iterator[Item]:
     return iter_file(path, int(opts.max_record_mb * 1e6), encoding_errors=opts.encoding_errors)
 
 
-def _peek_format(items: Iterator[Item], label: str) -> tuple[str, Iterator[Item]]:
+SAMPLE = 100  # records looked at to detect a file's format
+
+
+def _peek_format(items: Iterator[Item], label: str) -> tuple[str, str, Iterator[Item]]:
+    """Detect a file's format from its first (up to) :data:`SAMPLE` records: the format most
+    of them fit. Returns ``(format, how it was found, items)``; records that do not fit are
+    rejected one by one later, so one odd record never costs the good ones around it."""
+    from collections import Counter
+
     head: list[Item] = []
+    votes: Counter[str] = Counter()
+    first: dict | None = None
     for item in items:
         head.append(item)
         if isinstance(item[1], dict):
+            first = item[1] if first is None else first
             fmt = formats.detect(item[1])
-            if fmt is None and {"question_id", "choices"} <= item[1].keys():
-                raise IngestError(
-                    f"{label}: a FastChat answer file (answers without their questions); "
-                    "pass it as --references to join its answers to MT-Bench questions"
-                )
-            if fmt is None:
-                raise IngestError(
-                    f"{item[0]}: cannot detect the record format from its keys "
-                    f"{sorted(item[1])[:12]}; pass --format with one of {', '.join(formats.FORMATS)}"  # noqa: E501
-                )
-            return fmt, itertools.chain(head, items)
-        if len(head) >= 100 or isinstance(item[1], StreamBroken):
+            if fmt is not None:
+                votes[fmt] += 1
+        if len(head) >= SAMPLE or isinstance(item[1], StreamBroken):
             break
     if not head:
         raise IngestError(f"{label}: no records")
-    return "unknown", itertools.chain(head, items)
+    rest = itertools.chain(head, items)
+    if votes:
+        fmt, n = votes.most_common(1)[0]
+        return fmt, f"{n} of {len(head)} sampled records", rest
+    if first is None:
+        return "unknown", "", rest
+    if {"question_id", "choices"} <= first.keys():
+        raise IngestError(
+            f"{label}: a FastChat answer file (answers without their questions); "
+            "pass it as --references to join its answers to MT-Bench questions"
+        )
+    raise IngestError(
+        f"{label}: cannot detect the record format: none of the first {len(head)} records "
+        f"fits one (the first has keys {sorted(first)[:12]}); pass --format with one of "
+        f"{', '.join(formats.FORMATS)}"
+    )
 
 
 class _Run:
@@ -183,17 +208,28 @@ class _Run:
             raise IngestError(r.message() + " (--strict: stopped at the first bad record)")
         self.rejects.write(orjson.dumps(r.to_dict()) + b"\n")
 
+    def check_turns(self, convs: list, key: str, raw: dict) -> tuple[list, int]:
+        """Turn order checked (or repaired, with ``turns="repair"``) in every conversation."""
+        out, fixes = [], 0
+        for conv in convs:
+            conv, n = formats.check_turns(conv, key, len(raw[key]), self.opts.turns == "repair")
+            out.append(conv)
+            fixes += n
+        return out, fixes
+
     def flush(self) -> None:
         if len(self.builder):
             self.writer.write(self.builder.flush(self.counter))
 
     def run_part(self, spec: SourceSpec, part: PartSummary, items: Iterator[Item]) -> None:
         fmt = spec.format or self.opts.format
+        detected = ""
         if fmt is None:
-            fmt, items = _peek_format(items, part.path)
+            fmt, detected, items = _peek_format(items, part.path)
         part.format = fmt
         adapt = formats.make_adapter(fmt, self.references) if fmt != "unknown" else None
         extra_skip = set(formats.FIELDS.get(fmt, ())) | set(TAG_FIELDS)
+        turn_key = formats.TURN_KEYS.get(fmt)
         category = spec.category or self.opts.category
         force = self.opts.force_category and category is not None
         for loc, raw in items:
@@ -210,11 +246,14 @@ class _Run:
                 if adapt is None:
                     raise RecordError("format unknown (no object record to detect it from)")
                 convs = adapt(raw)
+                if turn_key is not None:
+                    convs, fixes = self.check_turns(convs, turn_key, raw)
+                    part.repaired += fixes > 0
                 for conv in convs:
                     formats.validate(conv, self.max_chars)
             except RecordError as e:
                 part.rejected += 1
-                self.reject(part, loc, str(e), raw)
+                self.reject(part, loc, _misfit(str(e), raw, fmt, detected), raw)
                 continue
             src = spec.name or self.opts.source or _tag(raw, "source") or part.source
             cat = category if force else (_tag(raw, "category") or category)
@@ -243,6 +282,16 @@ class _Run:
         self.writer.abort()
         self.rejects.close()
         self.rejects_path.unlink(missing_ok=True)
+
+
+def _misfit(reason: str, raw: Any, fmt: str, detected: str) -> str:
+    """Say so when a record does not fit the format detected for its file."""
+    if not detected or not isinstance(raw, dict) or formats.detect(raw) == fmt:
+        return reason
+    return (
+        f"{reason} (the file was read as {fmt}, detected from {detected}; this record has "
+        f"keys {sorted(raw)[:12]})"
+    )
 
 
 def _display(spec: SourceSpec, label: str) -> str:

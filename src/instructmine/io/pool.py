@@ -156,6 +156,21 @@ def open_pool(path: Path | str) -> pq.ParquetFile:
     return pf
 
 
+def require_records(path: Path | str, doing: str) -> pq.ParquetFile:
+    """:func:`open_pool`, and a :class:`PoolError` when the pool holds no records.
+
+    ``doing`` completes "there is nothing to ..." in the message (e.g. ``"score"``), so every
+    verb given an empty pool says so in one line naming the file and the fix.
+    """
+    pf = open_pool(path)
+    if pf.metadata.num_rows == 0:
+        raise PoolError(
+            f"{path}: the pool holds no records, so there is nothing to {doing}; "
+            f"ingest data into it first (instructmine ingest DATA -o {path})"
+        )
+    return pf
+
+
 def pool_ids(path: Path | str) -> pa.Array:
     """A pool's ids in pool order, checked present and unique (ids key caches and joins)."""
     import pyarrow.compute as pc

@@ -13,6 +13,7 @@ was truncated; a byte that is not UTF-8 costs only the record holding it (io/str
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import zlib
@@ -80,7 +81,7 @@ def sniff(path: Path) -> tuple[str, bool]:
         kind = compression_of(f.read(6))
     compressed = kind is not None
     with _open(path, compressed) as f:
-        head = f.read(8192)
+        head = f.read(1 << 16)
         problem = truncation(f) if not head else None
     if problem:
         raise IngestError(f"{path}: cannot decompress: {problem}")
@@ -89,10 +90,12 @@ def sniff(path: Path) -> tuple[str, bool]:
     if not stripped:
         what = "empty after decompression" if compressed else "blank (only whitespace)"
         raise IngestError(f"{path}: the file is {what}: no records to read")
-    if stripped[:1] == b"[":
-        return "json", compressed
     if stripped[:1] == b"{":
         return "jsonl", compressed
+    if _jsonl_after_first_line(stripped):  # a bad first line costs only itself
+        return "jsonl", compressed
+    if stripped[:1] == b"[":
+        return "json", compressed
     if name.endswith((".csv", ".tsv")):
         return "csv", compressed
     if b"\x00" in head or _mostly_binary(head):
@@ -105,6 +108,20 @@ def sniff(path: Path) -> tuple[str, bool]:
         f"{path}: not a JSON array or JSONL file (it starts with {stripped[:40]!r}); "
         "expected '[' (JSON array) or '{' (one JSON object per line)"
     )
+
+
+def _jsonl_after_first_line(head: bytes) -> bool:
+    """True when the lines after the first are JSON objects, one per line (at least two, and
+    most of the complete lines): a JSONL file whose first line is damaged or junk, not a JSON
+    array (whose lines end in commas or hold parts of records)."""
+    lines = [line.strip() for line in head.split(b"\n")[1:-1]]  # the last may be cut
+    lines = [line for line in lines if line]
+    objects = 0
+    for line in lines:
+        if line[:1] == b"{" and line[-1:] == b"}":
+            with contextlib.suppress(orjson.JSONDecodeError):
+                objects += isinstance(orjson.loads(line), dict)
+    return objects >= 2 and objects * 2 > len(lines)
 
 
 def _mostly_binary(head: bytes) -> bool:

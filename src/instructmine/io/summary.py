@@ -18,6 +18,7 @@ class PartSummary:
     kept: int = 0
     rejected: int = 0
     rows: int = 0  # examples written; more than ``kept`` when a record holds several instances
+    repaired: int = 0  # records kept after ``--turns repair`` merged or dropped turns
     error: str | None = None  # the file could not be read (or was read only in part)
 
 
@@ -48,6 +49,10 @@ class IngestSummary:
         return sum(p.rows for p in self.parts)
 
     @property
+    def repaired(self) -> int:
+        return sum(p.repaired for p in self.parts)
+
+    @property
     def file_errors(self) -> list[PartSummary]:
         return [p for p in self.parts if p.error]
 
@@ -67,7 +72,13 @@ class IngestSummary:
         """JSON-ready form."""
         d = asdict(self)
         del d["up_to_date"]
-        d.update(read=self.read, kept=self.kept, rejected=self.rejected, rows=self.rows)
+        d.update(
+            read=self.read,
+            kept=self.kept,
+            rejected=self.rejected,
+            rows=self.rows,
+            repaired=self.repaired,
+        )
         return d
 
     @classmethod
@@ -111,6 +122,11 @@ def print_summary(summary: IngestSummary, console=None) -> None:
     console.print(table)
     for p in summary.file_errors:
         console.print(f"[red]file error[/] {p.error}")
+    if summary.repaired:
+        console.print(
+            f"[yellow]repaired {summary.repaired:,} conversation(s)[/] whose turns did not "
+            "alternate (--turns repair merged or dropped turns)"
+        )
     if summary.skipped:
         shown = ", ".join(summary.skipped[:8])
         console.print(f"[yellow]skipped {len(summary.skipped)} non-data file(s):[/] {shown}")

@@ -200,6 +200,8 @@ def build_mixture(
     intact. Raises :class:`MixSpecError` for an impossible spec.
     """
     from instructmine import atomic
+    from instructmine.io.errors import PoolError
+    from instructmine.io.pool import require_records
     from instructmine.stage import Stage
 
     if not isinstance(spec, MixSpec):
@@ -222,6 +224,10 @@ def build_mixture(
                 f"{where}: component {name!r}: no ranking {comp.select.ranked} (make it with "
                 "`instructmine rank SCORES --rule RULE -o RANKED`, or fix 'select.ranked')"
             )
+        try:
+            require_records(comp.pool, f"mix from component {name!r}")
+        except PoolError as e:
+            raise MixSpecError(f"{where}: {e}") from None
     stage = Stage("mix", STAGE_VERSION, spec.model_dump(mode="json"), inputs=pools, outputs=[out])
     done = stage.done(manifest_path(out))
     if done is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from instructmine.rule.apply import column_files, iter_predictions, score_files
 from instructmine.rule.order import external_sort
-from instructmine.rule.rules import Rule, load_rule
+from instructmine.rule.rules import Rule, RuleError, load_rule
 
 STAGE_VERSION = 1
 
@@ -40,12 +40,19 @@ def rank_pool(
     Memory stays about ``batch_rows`` rows whatever the pool size. Records with a null score get
     no prediction (NaN) and rank last. Skipped when scores, rule and output are unchanged.
     """
+    import pyarrow.parquet as pq
+
     from instructmine import atomic
     from instructmine.stage import Stage, strip_stage
 
     rule = rule if isinstance(rule, Rule) else load_rule(rule)
     out = Path(out)
     files = score_files(scores)
+    if any(pq.ParquetFile(f).metadata.num_rows == 0 for f in files):
+        raise RuleError(
+            f"{scores}: the scores hold no records, so there is nothing to rank; score a pool "
+            "that holds records (instructmine score POOL -o SCORES)"
+        )
     column_files(rule, files)  # fail on missing columns before anything is written
     atomic.refuse_overwriting_inputs([out], list(files))
     config = {"rule": rule.model_dump(mode="json"), "batch_rows": batch_rows}
@@ -76,9 +83,9 @@ class _bar:
     def __enter__(self):
         if not self.enabled:
             return None
-        from rich.progress import Progress
+        from instructmine.progress import progress_bars
 
-        self.progress = Progress(transient=True)
+        self.progress = progress_bars(transient=True)
         self.progress.start()
         task = self.progress.add_task("ranking", total=self.total)
         return lambda n: self.progress.advance(task, n)

@@ -143,9 +143,9 @@ def build_cache(
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][1]))
     states: list[Any] = [None] * len(seqs)
     dtype = np.float16 if config.cache_dtype == "float16" else np.float32
-    from rich.progress import Progress
+    from instructmine.progress import progress_bars
 
-    with Progress(disable=not progress, transient=True) as bar:
+    with progress_bars(enabled=progress, transient=True) as bar:
         task = bar.add_task("trunk cache", total=len(seqs))
         for k in range(0, len(order), batch_size):
             chunk = order[k : k + batch_size]

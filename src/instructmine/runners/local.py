@@ -202,11 +202,15 @@ def _finish(pool: Path, ind: Indicator, ids: pa.Array, store: PartStore, out_dir
     return path
 
 
+def cached_chunks(out_dir: Path | str) -> int:
+    """How many finished chunks the score cache under ``out_dir`` holds (all indicators)."""
+    return sum(1 for _ in (Path(out_dir) / "cache").glob("*/part-*.parquet"))
+
+
 def _progress(enabled: bool):
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
@@ -218,15 +222,13 @@ def _progress(enabled: bool):
             speed = task.speed
             return Text(f"{speed:,.1f} rec/s" if speed else "- rec/s", style="cyan")
 
-    from rich.console import Console
+    from instructmine.progress import progress_bars
 
-    err = Console(stderr=True)  # stdout carries only the summary; no bars when piped
-    return Progress(
+    return progress_bars(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         RateColumn(),
         TimeElapsedColumn(),
-        console=err,
-        disable=not enabled or not err.is_terminal,
+        enabled=enabled,
     )

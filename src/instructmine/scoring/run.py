@@ -76,16 +76,11 @@ def score_pool(
     When ``out_dir/scores.json`` shows the same pool content, indicators (with their models'
     content fingerprints) and join path, the stored summary is returned and nothing runs.
     """
-    from instructmine.io.errors import PoolError
-    from instructmine.io.pool import open_pool
+    from instructmine.io.pool import require_records
     from instructmine.runners.local import run_local
 
     pool, out_dir = Path(pool), Path(out_dir)
-    if open_pool(pool).metadata.num_rows == 0:
-        raise PoolError(
-            f"{pool}: the pool holds no records, so there is nothing to score; "
-            "ingest data into it first (instructmine ingest DATA -o POOL)"
-        )
+    require_records(pool, "score")
     inds = make_indicators(indicators, params)
     outputs = [out_dir / f"{ind.name}.parquet" for ind in inds]
     stage = Stage(

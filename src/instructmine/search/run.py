@@ -185,6 +185,17 @@ class _Scheduler:
             self.add_randoms(trial.n)
 
 
+def _check_inputs(cfg: SearchConfig) -> None:
+    """Refuse an empty or unreadable pool or ranking before any folder is made."""
+    from instructmine.io.pool import require_records
+    from instructmine.select.run import ranking_file
+
+    if cfg.pool is not None:
+        require_records(cfg.pool, "search over")
+    if cfg.ranked is not None:
+        ranking_file(cfg.ranked)
+
+
 def run_search(
     cfg: SearchConfig, on_trial: Callable[[dict[str, Any]], None] | None = None
 ) -> SearchResult:
@@ -192,6 +203,7 @@ def run_search(
     from instructmine import atomic
     from instructmine.search.workers import executor, run_trial
 
+    _check_inputs(cfg)
     cfg.out.mkdir(parents=True, exist_ok=True)
     table = TrialsTable(cfg.out / "trials.jsonl")
     reused = len(table)

@@ -62,14 +62,35 @@ def align(want: pa.Array, have: pa.Array, what: str) -> np.ndarray:
     return pos.to_numpy(zero_copy_only=False)
 
 
+def ranking_file(ranked: Path) -> pq.ParquetFile:
+    """Open a RANKED (or pool, or score) Parquet file; a one-line error when it is missing,
+    not Parquet, or holds no records."""
+    from instructmine.io.errors import PoolError
+
+    if not ranked.is_file():
+        raise PoolError(f"{ranked}: no such file (make a ranking with `instructmine rank`)")
+    try:
+        pf = pq.ParquetFile(ranked)
+    except Exception as e:  # pyarrow raises ArrowInvalid / OSError for non-Parquet files
+        raise PoolError(f"{ranked}: not a Parquet file ({e})") from None
+    if pf.metadata.num_rows == 0:
+        raise PoolError(
+            f"{ranked}: holds no records, so there is nothing to select from; rank a pool "
+            "that holds records (instructmine rank SCORES --rule RULE -o RANKED)"
+        )
+    return pf
+
+
 def load_ranking(ranked: Path, by: str, scores: Path | None) -> tuple[pa.Array, np.ndarray]:
     """Ids and the ``by`` column, from RANKED or (when RANKED lacks it) the score folder."""
     from instructmine.scoring import load_scores
     from instructmine.scoring.files import files_from_dir
 
-    cols = pq.read_schema(ranked).names
+    cols = ranking_file(ranked).schema_arrow.names
     if "id" not in cols:
         raise ValueError(f"{ranked}: no 'id' column; pass a pool, a RANKED or a score file")
+    if by == "id":
+        raise ValueError(f"--by id: ids are not scores; rank by a score column of {ranked}")
     if by in cols:
         t = pq.read_table(ranked, columns=["id", by])
         return t.column("id").combine_chunks(), _floats(t.column(by), ranked, by)
@@ -108,7 +129,7 @@ def run_select(
     one cluster count once.
     """
     from instructmine.atomic import refuse_overwriting_inputs
-    from instructmine.io.pool import open_pool, write_subset
+    from instructmine.io.pool import open_pool, require_records, write_subset
     from instructmine.select.walk import walk
     from instructmine.stage import Stage
 
@@ -127,6 +148,8 @@ def run_select(
     if done is not None:
         return SelectSummary.from_dict(done, skipped_stage=True)
 
+    if pool != ranked:
+        require_records(pool, "select from")
     ids, values = load_ranking(ranked, config.by, scores)
     groups: dict[str, np.ndarray] = {}
     columns = sorted({q.column for q in config.quotas})

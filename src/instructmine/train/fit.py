@@ -177,7 +177,7 @@ def fit(
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
         if progress:
-            trainer.add_callback(make_progress_callback(console))
+            trainer.add_callback(make_progress_callback())
         out = trainer.train()
     curve = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h]
     return Fitted(

@@ -6,10 +6,12 @@ import time
 from typing import Any
 
 
-def make_progress_callback(console: Any = None) -> Any:
+def make_progress_callback() -> Any:
     """A :class:`transformers.TrainerCallback` drawing a rich progress bar with loss and tok/s.
 
-    Tokens per second counts the real (non-padding) input tokens the trainer has consumed.
+    Tokens per second counts the real (non-padding) input tokens the trainer has consumed. The
+    bar is on stderr; when stderr is not a terminal there is no bar, and a plain line every
+    ~10% of the steps goes to stderr instead (for logs).
     """
     from rich.progress import (
         BarColumn,
@@ -21,6 +23,8 @@ def make_progress_callback(console: Any = None) -> Any:
     )
     from transformers import TrainerCallback
 
+    from instructmine.progress import progress_bars
+
     class RichProgress(TrainerCallback):
         def __init__(self) -> None:
             self.progress: Progress | None = None
@@ -28,7 +32,7 @@ def make_progress_callback(console: Any = None) -> Any:
             self.start = 0.0
 
         def on_train_begin(self, args, state, control, **kwargs):
-            self.progress = Progress(
+            self.progress = progress_bars(
                 TextColumn("[bold]train"),
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -36,7 +40,6 @@ def make_progress_callback(console: Any = None) -> Any:
                 TextColumn("{task.fields[tps]} tok/s"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
-                console=console,
             )
             self.progress.start()
             self.task = self.progress.add_task("train", total=state.max_steps, loss="-", tps="-")

@@ -171,13 +171,13 @@ def train(
     base model's eval loss (shared cache), :func:`~instructmine.train.fit.fit`, the trained
     model's eval loss, then save.
     """
-    from instructmine.io.pool import open_pool
+    from instructmine.io.pool import require_records
 
     cfg = config or TrainConfig()
     started = time.perf_counter()
-    open_pool(pool_path)  # fails fast with a clear message on a missing / non-pool file
+    require_records(pool_path, "train on")  # fails fast: missing, not a pool, or empty
     if cfg.eval_data is not None:
-        open_pool(cfg.eval_data)
+        require_records(cfg.eval_data, "measure the eval loss on")
     if cfg.method == "qlora":
         check_qlora_available()
     run = RunDir(Path(out_dir))

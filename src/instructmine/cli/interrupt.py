@@ -1,0 +1,25 @@
+"""Ctrl-C: one line saying what was kept and what re-running does; exit status 130.
+
+Every stage writes its outputs atomically (``atomic.py``), so an interrupted command leaves its
+outputs as they were; what survives is what the stage caches as it goes (score's finished
+chunks). The line comes from the verb, which knows which it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+@contextmanager
+def on_interrupt(kept: Callable[[], str]) -> Iterator[None]:
+    """Turn a ``KeyboardInterrupt`` in the block into ``interrupted: KEPT`` on stderr and exit
+    status 130, without a traceback. ``kept`` is called only then."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        from instructmine.cli.output import fail
+
+        raise fail(kept(), EXIT_INTERRUPTED, label="interrupted") from None
