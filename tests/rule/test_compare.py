@@ -98,6 +98,10 @@ def test_given_rule_holds_out_what_it_was_not_fitted_on(tmp_path):
     c = compare_table(path, _cfg(rule=str(tmp_path / "half.json")))
     assert c.held_out_ids == ids[18:] and c.fit_ids == ids[:18]
     assert "fit split" in c.sign_chosen_on
+    some = _cfg(rule=str(tmp_path / "half.json"), holdout=[ids[0], *ids[20:24]])
+    assert compare_table(path, some).held_out_ids == ids[20:24]  # ids[0] was fitted on
+    with pytest.raises(TableError, match="lacks"):
+        compare_table(path, _cfg(rule=str(tmp_path / "half.json"), holdout=["nope"]))
     fit_table(path, FitConfig(n_boot=0)).save(tmp_path / "all.json")
     with pytest.raises(TableError, match="need at least 3 held out"):
         compare_table(path, _cfg(rule=str(tmp_path / "all.json")))

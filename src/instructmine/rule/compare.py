@@ -125,6 +125,9 @@ def _fitted_rule(table: ExperimentTable, cfg: CompareConfig) -> tuple[Rule, list
                 "sub-datasets: nothing there is held out (use a split: drop --rule)"
             )
         used = sorted(set(recorded) & set(ids))
+    unknown = sorted(set(cfg.holdout or []) - set(ids))
+    if unknown:
+        raise TableError(f"--holdout names sub-datasets {table.path} lacks: {unknown}")
     held = sorted(set(cfg.holdout or ids) - set(used))
     if len(held) < 3:
         raise TableError(
