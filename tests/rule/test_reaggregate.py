@@ -36,9 +36,10 @@ def _scores(folder, columns):
 
 @pytest.fixture
 def run(tmp_path):
-    """A finished run scored with mtld only: config, specs, table; and a richer scores folder."""
+    """A finished run scored with mtld only: config, specs, table; and a folder of indicators
+    scored later (reward, perplexity)."""
     _scores(tmp_path / "scores_old", {"mtld": MTLD})
-    new = _scores(tmp_path / "scores_new", {"mtld": MTLD, "reward": REWARD, "perplexity": PPL})
+    new = _scores(tmp_path / "scores_new", {"reward": REWARD, "perplexity": PPL})
     work = tmp_path / "work"
     work.mkdir()
     specs, rows = [], []
@@ -78,7 +79,7 @@ def _read(path):
 
 
 def test_adds_the_new_indicators_and_keeps_the_losses(run):
-    s = reaggregate(load_config(run["yaml"]), run["new"])
+    s = reaggregate(load_config(run["yaml"]), [run["new"]])
     assert s.rows == 4
     assert s.added == ["perplexity.mean", "perplexity.median", "reward.mean"]
     got = _read(run["table"])
@@ -100,7 +101,7 @@ def test_adds_the_new_indicators_and_keeps_the_losses(run):
 def _refused(run, match):
     before = run["table"].read_bytes()
     with pytest.raises(ReaggregateError, match=match):
-        reaggregate(load_config(run["yaml"]), run["new"])
+        reaggregate(load_config(run["yaml"]), [run["new"]])
     assert run["table"].read_bytes() == before  # all or nothing
 
 

@@ -54,11 +54,12 @@ def run(
 def aggregate(
     config: Annotated[Path, typer.Argument(help="YAML experiments config of the run.")],
     scores: Annotated[
-        Path | None,
-        typer.Option(help="Score folder with more indicators (default: the config's `scores`)."),
+        list[Path] | None,
+        typer.Option(help="A score folder of the same pool with more indicators (repeat)."),
     ] = None,
 ) -> None:
-    """Recompute every row's `<indicator>.<agg>` columns from the run's specs and SCORES.
+    """Recompute every row's `<indicator>.<agg>` columns from the run's specs, the config's
+    `scores` and the extra --scores folders.
 
     Eval losses are kept; the table is rewritten atomically, or not at all when a sub-dataset's
     records cannot be reconstructed.

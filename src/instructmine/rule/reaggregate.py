@@ -31,7 +31,7 @@ class ReaggregateSummary:
     """What a re-aggregation did."""
 
     table: str
-    scores: str
+    scores: list[str]
     rows: int
     added: list[str] = field(default_factory=list)
     filled: int = 0
@@ -115,22 +115,29 @@ def recompute(
     return out, filled
 
 
-def reaggregate(cfg: ExperimentsConfig, scores: Path | str | None = None) -> ReaggregateSummary:
-    """Recompute every row's aggregates of ``cfg.out`` from ``scores`` (default ``cfg.scores``)
-    and the specs in ``cfg.work_dir``; rewrite the table atomically. All or nothing."""
+def reaggregate(
+    cfg: ExperimentsConfig, extra: list[Path | str] | None = None
+) -> ReaggregateSummary:
+    """Recompute every row's aggregates of ``cfg.out`` from the scores of ``cfg.scores`` plus the
+    ``extra`` score folders (same pool, e.g. indicators scored later; a later folder's column
+    wins a name clash) and the specs in ``cfg.work_dir``; rewrite the table atomically. All or
+    nothing."""
     from instructmine import atomic
     from instructmine.rule.experiments_table import locked, read_rows
     from instructmine.rule.sampling import numeric_columns
     from instructmine.scoring.files import files_from_dir, load_scores
 
-    folder = Path(scores) if scores is not None else cfg.scores
-    if folder is None:
+    folders = [Path(f) for f in ([cfg.scores] if cfg.scores else []) + list(extra or [])]
+    if not folders:
         raise ReaggregateError("no scores folder: give one (--scores) or set `scores` in config")
+    files: dict[str, Path] = {}
+    for folder in folders:
+        files.update(files_from_dir(folder))
     table_path = Path(cfg.out)
     if not table_path.is_file():
         raise ReaggregateError(f"{table_path}: no experiments table to re-aggregate")
     specs = _specs(Path(cfg.work_dir))
-    score_table = load_scores(files_from_dir(folder))
+    score_table = load_scores(files)
     values = numeric_columns(score_table, cfg.sampling.indicators)
     index = {rid: i for i, rid in enumerate(score_table.column("id").to_pylist())}
     with locked(table_path.with_name(table_path.name + ".lock")):
@@ -143,7 +150,7 @@ def reaggregate(cfg: ExperimentsConfig, scores: Path | str | None = None) -> Rea
     after = {k for r in new_rows for k in r if AGGREGATE.match(k)}
     return ReaggregateSummary(
         table=str(table_path),
-        scores=str(folder),
+        scores=[str(f) for f in folders],
         rows=len(new_rows),
         added=sorted(after - before),
         filled=filled,
