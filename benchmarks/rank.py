@@ -10,8 +10,9 @@ For each pool size, a synthetic score file (``id``, ``reward``, ``mtld``; Parque
 
 Each run is a fresh subprocess, so peak RSS (``ru_maxrss``) and Arrow's ``max_memory`` are its
 own; RSS after imports is reported too. Records/s = pool size / wall seconds of the work (not
-the imports). The machine is shared: the 1-minute load from ``uptime`` is recorded at the start
-and end of every run.
+the imports); records per CPU second (user + system of the process, all threads) is less
+sensitive to other jobs on the cores. The machine is shared: the 1-minute load from ``uptime``
+is recorded at the start and end of every run.
 
 Run: ``.venv/bin/python benchmarks/rank.py [--sizes 1000000 10000000] [--append]``
 (``--append`` adds the results table to benchmarks/RESULTS.md).
@@ -78,6 +79,7 @@ def child(mode: str, scores: str, out: str) -> dict:
         terms=[RuleTerm(aggregate=f"{c}.mean", coef=b, mean=m, std=s) for c, b, m, s in TERMS],
     )
     rss_imports = _rss_mb()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     if mode == "rank":
         n = rank_pool(scores, rule, out).records
@@ -96,11 +98,14 @@ def child(mode: str, scores: str, out: str) -> dict:
         )
         pq.write_table(ranked, out)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     return {
         "mode": mode,
         "records": n,
         "seconds": seconds,
         "records_per_s": n / seconds,
+        "cpu_seconds": cpu,
+        "records_per_cpu_s": n / cpu,
         "peak_rss_mb": _rss_mb(),
         "rss_after_imports_mb": rss_imports,
         "arrow_max_mb": pa.default_memory_pool().max_memory() / 2**20,
@@ -136,13 +141,14 @@ def table(results: list[dict], command: str) -> str:
         f"{ROW_GROUP:,}; rank's batch 65,536 rows. Peak RSS includes the interpreter and "
         "imports (RSS after imports in brackets).",
         "",
-        "| records | method | seconds | records/s | peak RSS MB (after imports) "
-        "| Arrow max MB | load |",
-        "|---:|---|---:|---:|---:|---:|---|",
+        "| records | method | wall s | records/s | CPU s | records/CPU s "
+        "| peak RSS MB (after imports) | Arrow max MB | load |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['records']:,} | {r['mode']} | {r['seconds']:.1f} | {r['records_per_s']:,.0f} "
+            f"| {r['cpu_seconds']:.1f} | {r['records_per_cpu_s']:,.0f} "
             f"| {r['peak_rss_mb']:,.0f} ({r['rss_after_imports_mb']:,.0f}) "
             f"| {r['arrow_max_mb']:,.1f} | {r['load']} |"
         )
@@ -161,7 +167,7 @@ def main() -> None:
         return
     command = "python benchmarks/rank.py " + " ".join(sys.argv[1:])
     results = []
-    tmp = Path(tempfile.mkdtemp(prefix="rank-bench-", dir=REPO / "benchmarks"))
+    tmp = Path(tempfile.mkdtemp(prefix="rank-bench-"))  # outside the repository
     try:
         for n in args.sizes:
             scores = make_pool(tmp / f"scores-{n}.parquet", n)
