@@ -33,7 +33,7 @@ def draw(
     X = {c: rng.normal(m, s, n_subsets) for c, (m, s) in COLUMNS.items()}
     if collinear:
         X[collinear] = 2 * X["reward.mean"] + rng.normal(0, 0.01, n_subsets)
-    mu = intercept + sum(b * X[c] for c, b in coefs.items())
+    mu = np.full(n_subsets, intercept) + sum(b * X[c] for c, b in coefs.items())
     rows = []
     for i in range(n_subsets):
         for s in range(seeds):

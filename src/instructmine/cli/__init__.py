@@ -28,6 +28,7 @@ VERBS = (
     "mix",
     "experiments",
     "rule",
+    "compare",
 )
 
 for _verb in VERBS:

@@ -48,3 +48,32 @@ def run(
         err.print(f"[red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
     Console().print_json(json.dumps(summary_dict(summary)))
+
+
+@experiments_app.command("aggregate")
+def aggregate(
+    config: Annotated[Path, typer.Argument(help="YAML experiments config of the run.")],
+    scores: Annotated[
+        list[Path] | None,
+        typer.Option(help="A score folder of the same pool with more indicators (repeat)."),
+    ] = None,
+) -> None:
+    """Recompute every row's `<indicator>.<agg>` columns from the run's specs, the config's
+    `scores` and the extra --scores folders.
+
+    Eval losses are kept; the table is rewritten atomically, or not at all when a sub-dataset's
+    records cannot be reconstructed.
+    """
+    import json
+
+    from rich.console import Console
+
+    from instructmine.rule.experiments_config import load_config
+    from instructmine.rule.reaggregate import reaggregate
+
+    try:
+        summary = reaggregate(load_config(config), scores)
+    except (ValueError, KeyError, OSError) as e:
+        Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(summary.to_dict()))

@@ -45,9 +45,15 @@ def _select(cfg: FitConfig, X: np.ndarray, y: np.ndarray, names: list[str], ids:
     return selection.Selection(kept=list(names))
 
 
-def fit_table(path: Path | str, cfg: FitConfig) -> Rule:
-    """Fit a rule on an experiments table (no files written)."""
+def fit_table(path: Path | str, cfg: FitConfig, subset_ids: list[str] | None = None) -> Rule:
+    """Fit a rule on an experiments table (no files written).
+
+    ``subset_ids``: fit on these sub-datasets only (the rest held out); the rule records the
+    sub-datasets it was fitted on in ``fit["subset_ids"]``.
+    """
     table = read_experiments(path)
+    if subset_ids is not None:
+        table = table.only(subset_ids)
     data = table.subsets(cfg.aggregates)
     if not data.names:
         raise ValueError(f"{path}: no usable aggregate columns (dropped: {data.dropped})")
@@ -72,6 +78,7 @@ def fit_table(path: Path | str, cfg: FitConfig) -> Rule:
         "collinear": collinear,
         "noise_ceiling": noise_ceiling(table).to_dict(),
         "intercept_se": fit.intercept_se,
+        "subset_ids": data.ids,
     }
     terms = [
         RuleTerm(

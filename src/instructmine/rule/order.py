@@ -1,5 +1,12 @@
 """Rank records by predicted log loss with memory flat in pool size: batch-sorted runs written
-to disk, then a k-way merge (hierarchical when there are many runs)."""
+to disk, then a k-way merge (hierarchical when there are many runs).
+
+Runs and intermediate merges are Arrow IPC files of small record batches (``budget_rows /
+FAN_IN`` rows), read one batch at a time (no memory map, so touched pages are not kept), and a
+merge of k runs holds about k small batches: ~``budget_rows`` rows whatever the pool size. (They
+were Parquet files of one row group per run; a Parquet reader decodes a whole row group, so a
+merge of k runs held k × ``budget_rows`` rows: the whole pool, up to FAN_IN runs.)
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,40 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 FAN_IN = 64
+MIN_GROUP = 256
+
+
+def group_rows(budget_rows: int) -> int:
+    """Record-batch size of runs and merge files: a merge of FAN_IN of them holds ~ the budget."""
+    return max(MIN_GROUP, budget_rows // FAN_IN)
+
+
+def _write_ipc(path: Path, tables: Iterable[pa.Table], group: int) -> None:
+    writer = None
+    with pa.OSFile(str(path), "wb") as sink:
+        for t in tables:
+            if writer is None:
+                writer = pa.ipc.new_file(sink, t.schema)
+            writer.write_table(t, max_chunksize=group)
+        if writer is not None:
+            writer.close()
+
+
+def _read_ipc(path: Path, rows: int) -> Iterable[pa.RecordBatch]:
+    """The batches of an IPC file, combined into batches of about ``rows`` rows, one at a time."""
+    with pa.OSFile(str(path), "rb") as source:
+        reader = pa.ipc.open_file(source)
+        pending: list[pa.RecordBatch] = []
+        count = 0
+        for i in range(reader.num_record_batches):
+            b = reader.get_batch(i)
+            pending.append(b)
+            count += b.num_rows
+            if count >= rows:
+                yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+                pending, count = [], 0
+        if pending:
+            yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
 
 
 @dataclass
@@ -39,7 +80,10 @@ def _sort_key(pred: np.ndarray) -> np.ndarray:
 
 
 def write_runs(
-    batches: Iterable[tuple[pa.Array, np.ndarray]], folder: Path, progress=None
+    batches: Iterable[tuple[pa.Array, np.ndarray]],
+    folder: Path,
+    progress=None,
+    group: int = MIN_GROUP,
 ) -> tuple[list[Path], int, int]:
     """Sort each batch by (predicted loss, row) and write it as a run; NaN sorts last.
 
@@ -56,8 +100,8 @@ def write_runs(
                 "row": pa.array(rows[order]),
             }
         )
-        path = folder / f"run-{len(runs):06d}.parquet"
-        pq.write_table(table, path)
+        path = folder / f"run-{len(runs):06d}.arrow"
+        _write_ipc(path, [table], group)
         runs.append(path)
         start += len(pred)
         nan += int(np.isnan(pred).sum())
@@ -68,10 +112,10 @@ def write_runs(
 
 def _merge(runs: list[Path], budget_rows: int) -> Iterable[pa.Table]:
     """Merged, ordered tables from sorted runs, holding about ``budget_rows`` rows at a time."""
-    chunk = max(256, budget_rows // max(1, len(runs)))
+    chunk = max(MIN_GROUP, budget_rows // max(1, len(runs)))
     live: list[_Run] = []
     for path in runs:
-        r = _Run(pq.ParquetFile(path).iter_batches(batch_size=chunk), None, None, None)
+        r = _Run(_read_ipc(path, chunk), None, None, None)
         if r.refill():
             live.append(r)
     while live:
@@ -108,7 +152,18 @@ def _merge(runs: list[Path], budget_rows: int) -> Iterable[pa.Table]:
 
 
 def merge_runs(runs: list[Path], dest: Path, budget_rows: int, with_rank: bool) -> int:
-    """Merge sorted runs into ``dest`` (Parquet); with ``with_rank`` add a 1-based ``rank``."""
+    """Merge sorted runs into ``dest``: the ranking (Parquet, 1-based ``rank`` added) with
+    ``with_rank``, else an intermediate run (Arrow IPC, small batches)."""
+    if not with_rank:
+        count = [0]
+
+        def counted() -> Iterable[pa.Table]:
+            for t in _merge(runs, budget_rows):
+                count[0] += t.num_rows
+                yield t
+
+        _write_ipc(dest, counted(), group_rows(budget_rows))
+        return count[0]
     written = 0
     writer = None
     out: list[pa.Table] = []
@@ -125,9 +180,8 @@ def merge_runs(runs: list[Path], dest: Path, budget_rows: int, with_rank: bool) 
         out, buffered = [], 0
 
     for t in _merge(runs, budget_rows):
-        if with_rank:
-            rank = pa.array(np.arange(written + 1, written + t.num_rows + 1, dtype=np.int64))
-            t = t.add_column(0, "rank", rank)
+        rank = pa.array(np.arange(written + 1, written + t.num_rows + 1, dtype=np.int64))
+        t = t.add_column(0, "rank", rank)
         written += t.num_rows
         out.append(t)
         buffered += t.num_rows
@@ -162,13 +216,13 @@ def external_sort(
     """
     with tempfile.TemporaryDirectory(prefix=".rank-", dir=dest.parent) as tmp:
         folder = Path(tmp)
-        runs, n, nan = write_runs(batches, folder, progress)
+        runs, n, nan = write_runs(batches, folder, progress, group_rows(budget_rows))
         level = 0
         while len(runs) > FAN_IN:  # merge in groups so few files are open at once
             level += 1
             merged = []
             for i in range(0, len(runs), FAN_IN):
-                path = folder / f"merge-{level}-{i // FAN_IN:06d}.parquet"
+                path = folder / f"merge-{level}-{i // FAN_IN:06d}.arrow"
                 merge_runs(runs[i : i + FAN_IN], path, budget_rows, with_rank=False)
                 for r in runs[i : i + FAN_IN]:
                     r.unlink()

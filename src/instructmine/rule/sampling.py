@@ -48,7 +48,8 @@ def aggregates(
     return out
 
 
-def _numeric_columns(scores: Any, wanted: list[str] | None) -> dict[str, Any]:
+def numeric_columns(scores: Any, wanted: list[str] | None) -> dict[str, Any]:
+    """The numeric score columns (all but ``id``, or ``wanted``) as float64 arrays."""
     import numpy as np
     import pyarrow.types as pt
 
@@ -80,7 +81,7 @@ def sample_subsets(ids: list[str], sources: list[str], scores: Any, cfg: Samplin
     import numpy as np
 
     rng = np.random.default_rng(cfg.seed)
-    values = _numeric_columns(scores, cfg.indicators) if scores is not None else {}
+    values = numeric_columns(scores, cfg.indicators) if scores is not None else {}
     if scores is not None and scores.column("id").to_pylist() != list(ids):
         raise ValueError("scores ids differ from the candidate pool's ids (score that pool)")
     by_source: dict[str, list[int]] = {}

@@ -62,6 +62,21 @@ class ExperimentTable:
     rows: list[dict[str, Any]]
     sha256: str
 
+    def only(self, subset_ids: list[str] | set[str]) -> ExperimentTable:
+        """The rows of the named sub-datasets only (same file and hash: a view, not a copy)."""
+        keep = set(subset_ids)
+        unknown = sorted(keep - {r["subset_id"] for r in self.rows})
+        if unknown:
+            raise TableError(f"{self.path}: no sub-datasets {unknown}")
+        return ExperimentTable(
+            self.path, [r for r in self.rows if r["subset_id"] in keep], self.sha256
+        )
+
+    @property
+    def subset_ids(self) -> list[str]:
+        """The distinct ``subset_id`` values, sorted."""
+        return sorted({r["subset_id"] for r in self.rows})
+
     @property
     def aggregates(self) -> list[str]:
         """Every ``<indicator>.<agg>`` key found in the table, sorted."""
