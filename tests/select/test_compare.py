@@ -19,32 +19,32 @@ from instructmine.select.compare_stats import compare_table, diff_ci
 from shared_paths import FIXTURES, run_cli
 
 
-@pytest.fixture
-def compare_yaml(tmp_path, tiny_llama_dir):
+@pytest.fixture(scope="module")
+def compare_data(tmp_path_factory, tiny_llama_dir):
+    """A 24-record pool, a 6-record eval set, a RANKED file and an IFD score folder."""
+    d = tmp_path_factory.mktemp("compare_data")
     recs = json.loads((FIXTURES / "alpaca_5000.json").read_text())
-    (tmp_path / "pool.json").write_text(json.dumps(recs[:24]))
-    ingest([tmp_path / "pool.json"], tmp_path / "pool.parquet")
-    (tmp_path / "eval.json").write_text(json.dumps(recs[24:30]))
-    ingest([tmp_path / "eval.json"], tmp_path / "eval.parquet")
-    t = read_pool(tmp_path / "pool.parquet")
+    (d / "pool.json").write_text(json.dumps(recs[:24]))
+    ingest([d / "pool.json"], d / "pool.parquet")
+    (d / "eval.json").write_text(json.dumps(recs[24:30]))
+    ingest([d / "eval.json"], d / "eval.parquet")
+    t = read_pool(d / "pool.parquet")
     # the "rule": shorter answers first
     lengths = [float(len(m[-1]["content"])) for m in t["messages"].to_pylist()]
-    pq.write_table(
-        pa.table({"id": t["id"], "predicted_log_loss": lengths}), tmp_path / "ranked.parquet"
-    )
+    pq.write_table(pa.table({"id": t["id"], "predicted_log_loss": lengths}), d / "ranked.parquet")
     tiny = {"model": str(tiny_llama_dir), "max_length": 64}
-    score_pool(
-        tmp_path / "pool.parquet",
-        tmp_path / "scores",
-        ["ifd"],
-        params={"ifd": tiny},
-        progress=False,
-    )
+    score_pool(d / "pool.parquet", d / "scores", ["ifd"], params={"ifd": tiny}, progress=False)
+    return d, lengths, t["id"].to_pylist()
+
+
+@pytest.fixture
+def compare_yaml(tmp_path, tiny_llama_dir, compare_data):
+    d, lengths, ids = compare_data
     cfg = {
-        "pool": "pool.parquet",
-        "eval": "eval.parquet",
-        "ranked": "ranked.parquet",
-        "scores": "scores",
+        "pool": str(d / "pool.parquet"),
+        "eval": str(d / "eval.parquet"),
+        "ranked": str(d / "ranked.parquet"),
+        "scores": str(d / "scores"),
         "n": 8,
         "out": "cmp",
         "seeds": [0, 1],
@@ -63,7 +63,7 @@ def compare_yaml(tmp_path, tiny_llama_dir):
     }
     path = tmp_path / "compare.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    return path, lengths, t["id"].to_pylist()
+    return path, lengths, ids
 
 
 def _rows(path):
@@ -146,3 +146,34 @@ def test_ci_and_verdict():
     assert verdict.startswith("cannot tell")
     _, verdict = compare_table({"rule": [2.0], "random": rand}, n=10)
     assert verdict.startswith("winner: random")
+
+
+def test_lora_objective_trains_each_unit_with_its_seed(compare_yaml, tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTRUCTMINE_CACHE", str(tmp_path / "imcache"))
+    path, _, _ = compare_yaml
+    cfg = yaml.safe_load(path.read_text())
+    model = cfg.pop("proxy")["model"]
+    cfg.update(
+        objective="lora",
+        methods=["rule", "random"],
+        n=6,
+        seeds=[0],
+        out="cmp_lora",
+        train={
+            "model": model,
+            "max_length": 512,
+            "eval_max_records": 4,
+            "lora": {"r": 4},
+            "sft": {"learning_rate": 3e-3, "max_steps": 2, "per_device_train_batch_size": 4},
+        },
+    )
+    path.write_text(yaml.safe_dump(cfg))
+    result = run_compare(load_compare_config(path))
+    assert [r.method for r in result.rows] == ["rule", "random"] and result.ran == 4
+    assert result.objective == "lora" and result.model == model
+    for row in _rows(tmp_path / "cmp_lora" / "results.jsonl"):
+        run = tmp_path / "cmp_lora" / "runs" / row["key"].replace(":", "_")
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["eval_loss_after"] == row["loss"] and metrics["n_records"] == 6
+        assert yaml.safe_load((run / "config.yaml").read_text())["seed"] == row["seed"]
+        assert metrics["eval"]["data"] == cfg["eval"]
