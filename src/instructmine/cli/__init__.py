@@ -24,6 +24,7 @@ VERBS = (
     "eval",
     "train",
     "select",
+    "select_compare",
     "search_size",
     "mix",
     "experiments",

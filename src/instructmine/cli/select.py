@@ -10,8 +10,22 @@ from instructmine.cli.app import app
 
 @app.command()
 def select(
-    ranked: Annotated[Path, typer.Argument(help="RANKED.parquet (or any file with id + score).")],
+    ranked: Annotated[
+        Path, typer.Argument(help="RANKED.parquet (or any file with id + score); the POOL for rds.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Selected pool to write.")],
+    method: Annotated[
+        str, typer.Option(help="rule (rank by --by), rds (RDS+ to --queries) or ifd (top IFD).")
+    ] = "rule",
+    queries: Annotated[
+        Path | None, typer.Option(help="rds: the target's examples (a pool, e.g. EVAL.parquet).")
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="rds: the model to be tuned (embeds pool and queries).")
+    ] = "smollm2-135m-instruct",
+    work_dir: Annotated[
+        Path | None, typer.Option(help="rds: embedding cache + ranking folder (OUT.work/).")
+    ] = None,
     top: Annotated[int | None, typer.Option("--top", help="Take N records.")] = None,
     frac: Annotated[float | None, typer.Option("--frac", help="Take this share.")] = None,
     by: Annotated[str, typer.Option(help="Score column to rank by.")] = "predicted_log_loss",
@@ -40,11 +54,15 @@ def select(
 
     from instructmine.cli.output import fail
     from instructmine.io import PoolError
-    from instructmine.select.config import Quota, SelectConfig
+    from instructmine.select.config import Quota, RdsSettings, SelectConfig
     from instructmine.select.run import manifest_path, run_select
 
     try:
+        if method not in ("rule", "rds", "ifd"):
+            raise ValueError(f"--method {method!r}: use rule, rds or ifd")
         cfg = SelectConfig(
+            method=method,
+            rds=RdsSettings(model=model) if method == "rds" else None,
             by=by,
             order="descending" if descending else "ascending",
             top=top,
@@ -56,12 +74,21 @@ def select(
             embeddings_indicator=embeddings,
             backend=backend,
         )
-        s = run_select(ranked, out, cfg, pool=pool, scores=scores, clusters=clusters)
+        s = run_select(
+            ranked,
+            out,
+            cfg,
+            pool=pool,
+            scores=scores,
+            clusters=clusters,
+            queries=queries,
+            work_dir=work_dir,
+        )
     except (ValueError, PoolError, FileNotFoundError, ValidationError) as e:
         raise fail(e) from None
     skipped = ", ".join(f"{k} {v}" for k, v in s.skipped.items() if v) or "none"
     Console().print(
-        f"selected {s.selected} of {s.ranked} ranked records by {s.rule['by']} "
+        f"selected {s.selected} of {s.ranked} ranked records (method {s.method}) by {s.rule['by']} "
         f"({s.rule['order']}); score reached {s.threshold_reached}; skipped: {skipped}"
         f"{'; unchanged, not re-run' if s.skipped_stage else ''}\n"
         f"pool: {s.out}\nmanifest: {manifest_path(s.out)}",

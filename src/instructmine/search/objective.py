@@ -34,8 +34,11 @@ class Trial:
 
     @property
     def key(self) -> str:
-        """Stable name of the trial in the trials table (``top:250``, ``random:250:1``)."""
-        return f"top:{self.n}" if self.arm == "top" else f"random:{self.n}:{self.seed}"
+        """Stable name of the trial in a trials table (``top:250``, ``random:250:1``).
+
+        Other arms (``select-compare``'s methods) are named like random: ``rds:250:0``.
+        """
+        return f"top:{self.n}" if self.arm == "top" else f"{self.arm}:{self.n}:{self.seed}"
 
 
 class Objective(Protocol):

@@ -28,11 +28,33 @@ class Quota(BaseModel):
         return cls(column=column.strip(), value=value.strip(), limit=int(limit))
 
 
-class SelectConfig(BaseModel):
-    """How to walk a ranking: which score, which end, how many, and which records to skip."""
+class RdsSettings(BaseModel):
+    """RDS+ embedding settings: the model to be tuned and how texts are cut and batched."""
 
     model_config = ConfigDict(extra="forbid")
 
+    model: str = "smollm2-135m-instruct"
+    query_prompts_only: bool = True
+    batch_size: int = Field(default=8, ge=1)
+    max_length: int = Field(default=512, ge=8)
+
+
+#: Cherry LLM keeps IFD < 1 (above it the prompt does not help predict the answer).
+IFD_BELOW = 1.0
+
+
+class SelectConfig(BaseModel):
+    """How to walk a ranking: which score, which end, how many, and which records to skip.
+
+    ``method``: ``rule`` walks RANKED's ``by`` column (default); ``ifd`` ranks by the ``ifd``
+    score, highest first, keeping IFD ≤ 1 unless ``below`` says otherwise (Cherry LLM);
+    ``rds`` ranks the pool by RDS+ similarity to a query set (``rds`` settings).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["rule", "rds", "ifd"] = "rule"
+    rds: RdsSettings | None = None
     by: str = "predicted_log_loss"
     order: Literal["ascending", "descending"] = "ascending"
     top: int | None = Field(default=None, ge=0)
@@ -50,4 +72,18 @@ class SelectConfig(BaseModel):
             raise ValueError("give --top or --frac, not both")
         if self.top is None and self.frac is None and self.below is None and self.above is None:
             raise ValueError("say how many: --top N, --frac F, --below X or --above X")
+        if self.method != "rule":
+            own = "ifd" if self.method == "ifd" else "rds_rank"
+            if self.by not in ("predicted_log_loss", own):
+                raise ValueError(f"method {self.method} ranks by {own}; drop --by {self.by}")
+        if self.method == "ifd":
+            self.by, self.order = "ifd", "descending"
+            if self.below is None:
+                self.below = IFD_BELOW
+        elif self.method == "rds":
+            self.by, self.order = "rds_rank", "ascending"
+            if self.rds is None:
+                self.rds = RdsSettings()
+        elif self.rds is not None:
+            raise ValueError("rds settings are for method rds")
         return self

@@ -10,11 +10,13 @@ that ``instructmine select --by rds_rank --top N --pool POOL`` turns into a pool
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+EMBED_VERSION = 1
 
 
 def weighted_mean_embed(
@@ -88,6 +90,89 @@ def _texts(path: Path, tokenizer: Any, prompts_only: bool) -> tuple[list[str], l
     return t.column("id").to_pylist(), texts
 
 
+def cached_embed(
+    load_model: Callable[[], Any],
+    tokenizer: Any,
+    texts: Sequence[str],
+    key: dict[str, Any],
+    cache_dir: Path | None,
+    batch_size: int,
+    max_length: int,
+) -> np.ndarray:
+    """:func:`weighted_mean_embed`, stored as ``cache_dir/<content key>.npy`` and reused.
+
+    The key is the model's content fingerprint and the pooling settings (``key``) plus a digest
+    of the texts themselves, so a changed record, model or setting never reuses stale vectors.
+    ``load_model()`` is called only on a cache miss.
+    """
+    import hashlib
+
+    from instructmine import atomic
+    from instructmine.fingerprint import digest_json
+
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode())
+        h.update(b"\0")
+    path = None
+    if cache_dir is not None:
+        name = digest_json([EMBED_VERSION, key, max_length, h.hexdigest()])
+        path = Path(cache_dir) / f"{name}.npy"
+        if path.is_file():
+            return np.load(path)
+    vectors = weighted_mean_embed(load_model(), tokenizer, texts, batch_size, max_length)
+    if path is not None:
+        with atomic.atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.save(f, vectors)
+    return vectors
+
+
+def rds_scores(
+    pool: Path | str,
+    queries: Path | str,
+    model: str,
+    *,
+    query_prompts_only: bool = True,
+    batch_size: int = 8,
+    max_length: int = 512,
+    cache_dir: Path | str | None = None,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Pool ids, their RDS+ rank (0 = first) and max cosine to any query.
+
+    Embeddings are cached by content in ``cache_dir`` (when given): ranking the same records
+    again with the same model and settings loads no model.
+    """
+    from instructmine.fingerprint import model_fingerprint
+    from instructmine.models import load_causal_lm, load_tokenizer
+    from instructmine.offline import offline
+
+    with offline():
+        tok = load_tokenizer(model)
+    loaded: list[Any] = []
+
+    def load_model() -> Any:
+        if not loaded:
+            with offline():
+                loaded.append(load_causal_lm(model)[0])
+        return loaded[0]
+
+    cache = Path(cache_dir) if cache_dir is not None else None
+    ids, texts = _texts(Path(pool), tok, prompts_only=False)
+    _, qtexts = _texts(Path(queries), tok, prompts_only=query_prompts_only)
+    if not qtexts:
+        raise ValueError(f"{queries}: no query records; give a pool file of the target's examples")
+    if not texts:
+        raise ValueError(f"{pool}: no records to rank")
+    key = {"model": model_fingerprint(model), "pooling": "position-weighted-mean"}
+    pv = cached_embed(load_model, tok, texts, key, cache, batch_size, max_length)
+    qv = cached_embed(load_model, tok, qtexts, key, cache, batch_size, max_length)
+    sim = qv @ pv.T
+    order = round_robin(sim)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return ids, rank, sim.max(axis=0).astype(float)
+
+
 def rds_rank(
     pool: Path | str,
     queries: Path | str,
@@ -97,6 +182,7 @@ def rds_rank(
     query_prompts_only: bool = True,
     batch_size: int = 8,
     max_length: int = 512,
+    cache_dir: Path | str | None = None,
 ) -> Path:
     """Write ``out`` (Parquet: ``id``, ``rds_rank``, ``rds_score``) ranking POOL for QUERIES.
 
@@ -106,22 +192,16 @@ def rds_rank(
     import pyarrow as pa
 
     from instructmine import atomic
-    from instructmine.models import load_causal_lm
-    from instructmine.offline import offline
 
     atomic.refuse_overwriting_inputs([out], [pool, queries])
-    with offline():
-        lm, tok = load_causal_lm(model)
-    ids, texts = _texts(Path(pool), tok, prompts_only=False)
-    _, qtexts = _texts(Path(queries), tok, prompts_only=query_prompts_only)
-    if not qtexts:
-        raise ValueError(f"{queries}: no query records")
-    pv = weighted_mean_embed(lm, tok, texts, batch_size, max_length)
-    qv = weighted_mean_embed(lm, tok, qtexts, batch_size, max_length)
-    sim = qv @ pv.T
-    order = round_robin(sim)
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[order] = np.arange(len(ids))
-    table = pa.table({"id": ids, "rds_rank": rank, "rds_score": sim.max(axis=0).astype(float)})
-    atomic.write_table(table, out)
+    ids, rank, score = rds_scores(
+        pool,
+        queries,
+        model,
+        query_prompts_only=query_prompts_only,
+        batch_size=batch_size,
+        max_length=max_length,
+        cache_dir=cache_dir,
+    )
+    atomic.write_table(pa.table({"id": ids, "rds_rank": rank, "rds_score": score}), out)
     return Path(out)

@@ -27,6 +27,7 @@ class SelectSummary:
     threshold_reached: float | None
     skipped: dict[str, int] = field(default_factory=dict)
     ids: list[str] = field(default_factory=list)
+    method: str = "rule"
     skipped_stage: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,12 +122,16 @@ def run_select(
     pool: Path | str | None = None,
     scores: Path | str | None = None,
     clusters: Path | str | None = None,
+    queries: Path | str | None = None,
+    work_dir: Path | str | None = None,
 ) -> SelectSummary:
     """Select records of POOL (default: RANKED itself) by the ranking; write OUT + manifest.
 
     ``scores``: a score folder supplying the ``by`` column when RANKED lacks it, and the stored
     embeddings of the diversity filter. ``clusters``: a dedup ``*.clusters.jsonl``; members of
-    one cluster count once.
+    one cluster count once. Method ``rds`` ranks POOL by similarity to ``queries`` (a pool of
+    the target's examples) with ``config.rds.model``; its embeddings are cached by content in
+    ``work_dir`` (default ``OUT.work/`` beside OUT) and its ranking written there.
     """
     from instructmine.atomic import refuse_overwriting_inputs
     from instructmine.io.pool import open_pool, require_records, write_subset
@@ -141,16 +146,30 @@ def run_select(
         inputs["scores"] = scores
     if clusters is not None:
         inputs["clusters"] = Path(clusters)
+    models = {}
+    if config.method == "rds":
+        if queries is None:
+            raise ValueError("--method rds needs the target's examples: --queries EVAL.parquet")
+        inputs["queries"] = Path(queries)
+        models["rds_model"] = config.rds.model
     manifest = manifest_path(out)
     refuse_overwriting_inputs([out, manifest], list(inputs.values()))
-    stage = Stage("select", STAGE_VERSION, config.model_dump(mode="json"), inputs, [out])
+    stage = Stage(
+        "select", STAGE_VERSION, config.model_dump(mode="json"), inputs, [out], models=models
+    )
     done = stage.done(manifest)
     if done is not None:
         return SelectSummary.from_dict(done, skipped_stage=True)
 
     if pool != ranked:
         require_records(pool, "select from")
-    ids, values = load_ranking(ranked, config.by, scores)
+    if config.method == "rds":
+        work = Path(work_dir) if work_dir else out.with_name(out.stem + ".work")
+        ids, values = rds_ranking(pool, Path(queries), config, work)
+    else:
+        if config.method == "ifd":
+            require_ifd(ranked, scores)
+        ids, values = load_ranking(ranked, config.by, scores)
     groups: dict[str, np.ndarray] = {}
     columns = sorted({q.column for q in config.quotas})
     if columns:
@@ -201,9 +220,50 @@ def run_select(
         threshold_reached=float(values[result.chosen[-1]]) if len(result.chosen) else None,
         skipped=result.skipped,
         ids=chosen_ids,
+        method=config.method,
     )
     stage.write(manifest, {**summary.to_dict(), "parameters": config.model_dump(mode="json")})
     return summary
+
+
+def require_ifd(ranked: Path, scores: Path | None) -> None:
+    """Raise, naming the files and the command, when no ``ifd`` score column is at hand."""
+    from instructmine.scoring.files import files_from_dir
+
+    if "ifd" in pq.read_schema(ranked).names:
+        return
+    where = [str(ranked)]
+    if scores is not None:
+        if any("ifd" in pq.read_schema(f).names for f in files_from_dir(scores).values()):
+            return
+        where.append(f"score folder {scores}")
+    raise ValueError(
+        f"--method ifd needs the 'ifd' score column (indicator ifd), which {' and '.join(where)} "
+        "lack; compute it with `instructmine score POOL -o SCORES -i ifd` and pass "
+        "--scores SCORES"
+    )
+
+
+def rds_ranking(
+    pool: Path, queries: Path, config: SelectConfig, work: Path
+) -> tuple[pa.Array, np.ndarray]:
+    """RDS+ ranks of POOL's records for ``queries`` (also written to ``work/rds_rank.parquet``)."""
+    from instructmine import atomic
+    from instructmine.select.rds import rds_scores
+
+    s = config.rds
+    ids, rank, score = rds_scores(
+        pool,
+        queries,
+        s.model,
+        query_prompts_only=s.query_prompts_only,
+        batch_size=s.batch_size,
+        max_length=s.max_length,
+        cache_dir=work / "embeddings",
+    )
+    table = pa.table({"id": ids, "rds_rank": rank, "rds_score": score})
+    atomic.write_table(table, work / "rds_rank.parquet")
+    return table.column("id").combine_chunks(), rank.astype(np.float64)
 
 
 def read_clusters(path: Path | str, ids: pa.Array) -> np.ndarray:

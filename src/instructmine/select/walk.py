@@ -76,19 +76,19 @@ def walk(
     counts: dict[tuple[int, str], int] = {}
     seen_clusters: set = set()
     chosen: list[int] = []
-    unit = None
     chosen_set = None
     if diverse is not None:
         if vectors is None:
             raise ValueError("the diversity filter needs embeddings (vectors)")
-        unit = unit_rows(vectors)
-        chosen_set = ChosenSet(unit.shape[1], target, backend)
+        # rows are normalised block by block, as the walk reaches them: memory stays the chosen
+        # set plus one block, not a second copy of every vector (row-wise, so the same floats)
+        chosen_set = ChosenSet(vectors.shape[1], target, backend)
     for start in range(0, len(order), block):
         if len(chosen) >= target:
             break
         cand = order[start : start + block]
-        if unit is not None:
-            cv = unit[cand]
+        if chosen_set is not None:
+            cv = unit_rows(vectors[cand])
             outside = chosen_set.max_similarity(cv)
             gram = cv @ cv.T
             accepted_local: list[int] = []
@@ -111,7 +111,7 @@ def walk(
             if full:
                 skipped["quota"] += 1
                 continue
-            if unit is not None:
+            if chosen_set is not None:
                 near = outside[k] >= diverse or (
                     accepted_local and gram[k, accepted_local].max() >= diverse
                 )
@@ -124,6 +124,6 @@ def walk(
                 seen_clusters.add(clusters[pos])
             for key in keys:
                 counts[key] = counts.get(key, 0) + 1
-        if unit is not None and accepted_local:
+        if chosen_set is not None and accepted_local:
             chosen_set.add(cv[accepted_local])
     return Walk(np.asarray(chosen, dtype=np.int64), len(order), unscored, skipped)
