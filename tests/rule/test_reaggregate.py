@@ -98,6 +98,28 @@ def test_adds_the_new_indicators_and_keeps_the_losses(run):
     assert _read(run["table"]) == got
 
 
+def test_pinned_indicators_still_get_the_new_ones(run):
+    cfg = load_config(run["yaml"])
+    cfg = cfg.model_copy(
+        update={"sampling": cfg.sampling.model_copy(update={"indicators": ["mtld"]})}
+    )
+    assert reaggregate(cfg, [run["new"]]).added == [
+        "perplexity.mean",
+        "perplexity.median",
+        "reward.mean",
+    ]
+
+
+def test_refuses_a_corrupt_line_and_drops_a_killed_writers_remnant(run):
+    text = run["table"].read_text()
+    run["table"].write_text(text + '{"experiment_id": "half')
+    reaggregate(load_config(run["yaml"]), [run["new"]])
+    assert len(_read(run["table"])) == 4
+    lines = run["table"].read_text().splitlines(keepends=True)
+    run["table"].write_text("".join([lines[0], "{oops\n", *lines[1:]]))
+    _refused(run, "experiments.jsonl:2: not valid JSON")
+
+
 def _refused(run, match):
     before = run["table"].read_bytes()
     with pytest.raises(ReaggregateError, match=match):
