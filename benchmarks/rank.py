@@ -161,16 +161,23 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--append", action="store_true", help="append to benchmarks/RESULTS.md")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--make", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(*args.child)))
+        return
+    if args.make:
+        make_pool(Path(args.make[1]), int(args.make[0]))
         return
     command = "python benchmarks/rank.py " + " ".join(sys.argv[1:])
     results = []
     tmp = Path(tempfile.mkdtemp(prefix="rank-bench-"))  # outside the repository
     try:
         for n in args.sizes:
-            scores = make_pool(tmp / f"scores-{n}.parquet", n)
+            # in a subprocess: ru_maxrss survives fork + exec, so a parent grown by making the
+            # pool would lend its RSS to every measured child
+            scores = tmp / f"scores-{n}.parquet"
+            subprocess.run([sys.executable, __file__, "--make", str(n), str(scores)], check=True)
             for mode in ("rank", "whole"):
                 res = measure(mode, scores, tmp / f"{mode}-{n}.parquet")
                 print(json.dumps(res), flush=True)

@@ -141,6 +141,18 @@ def test_compare_cli(tmp_path):
     assert r.returncode != 0 and "absent.jsonl" in r.stderr
 
 
+def test_report_never_overwrites_the_table(tmp_path):
+    from instructmine.atomic import OutputPathError
+    from instructmine.rule.compare_report import write_markdown
+
+    rows, _ = draw(20, SIGNAL, seed=9)
+    table = write(tmp_path / "t.jsonl", rows)
+    c = compare_table(table, _cfg())
+    with pytest.raises(OutputPathError):
+        write_markdown(c, table)
+    assert write_markdown(c, tmp_path / "c.md").read_text().startswith("### Held-out")
+
+
 def test_a_rule_of_one_indicator_ranks_like_it(tmp_path):
     rows, _ = draw(40, {"reward.mean": -0.05}, noise_sd=0.01, seed=8)
     path = write(tmp_path / "t.jsonl", rows)

@@ -98,6 +98,28 @@ def test_adds_the_new_indicators_and_keeps_the_losses(run):
     assert _read(run["table"]) == got
 
 
+def test_pinned_indicators_still_get_the_new_ones(run):
+    cfg = load_config(run["yaml"])
+    cfg = cfg.model_copy(
+        update={"sampling": cfg.sampling.model_copy(update={"indicators": ["mtld"]})}
+    )
+    assert reaggregate(cfg, [run["new"]]).added == [
+        "perplexity.mean",
+        "perplexity.median",
+        "reward.mean",
+    ]
+
+
+def test_refuses_a_corrupt_line_and_drops_a_killed_writers_remnant(run):
+    text = run["table"].read_text()
+    run["table"].write_text(text + '{"experiment_id": "half')
+    reaggregate(load_config(run["yaml"]), [run["new"]])
+    assert len(_read(run["table"])) == 4
+    lines = run["table"].read_text().splitlines(keepends=True)
+    run["table"].write_text("".join([lines[0], "{oops\n", *lines[1:]]))
+    _refused(run, "experiments.jsonl:2: not valid JSON")
+
+
 def _refused(run, match):
     before = run["table"].read_bytes()
     with pytest.raises(ReaggregateError, match=match):
@@ -131,3 +153,81 @@ def test_aggregate_cli(run):
     (run["work"] / "specs.jsonl").unlink()
     r = run_cli("experiments", "aggregate", run["yaml"], "--scores", run["new"])
     assert r.returncode == 1 and "specs.jsonl" in r.stderr
+
+
+def _run_layout(tmp_path, rule_data):
+    """A run's real specs (``make_specs``) and a table of rows for them (made-up losses)."""
+    from instructmine.rule.experiments import make_specs
+    from instructmine.rule.experiments_config import ExperimentsConfig, SamplingConfig
+
+    cfg = ExperimentsConfig(
+        pool=rule_data["pool"],
+        scores=rule_data["scores"],
+        eval=rule_data["eval"],
+        out=tmp_path / "experiments.jsonl",
+        work_dir=tmp_path / "work",
+        sampling=SamplingConfig(k=6, n_records=12, noise_subsets=1, noise_seeds=2),
+    )
+    specs = make_specs(cfg)
+    cfg.work_dir.mkdir()
+    (cfg.work_dir / "specs.jsonl").write_text("".join(json.dumps(s) + "\n" for s in specs))
+    rows = [
+        {
+            "experiment_id": s["experiment_id"],
+            "subset_id": s["subset_id"],
+            "seed": s["seed"],
+            "n_records": len(s["record_ids"]),
+            "sources": s["sources"],
+            "eval_loss": 2.0 + i / 100,
+            "base_eval_loss": 2.5,
+            "seconds": 1.0,
+            "protocol": "p",
+            **s["aggregates"],
+        }
+        for i, s in enumerate(specs)
+    ]
+    cfg.out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return cfg, specs
+
+
+def test_real_specs_of_a_run_gain_an_indicator_scored_later(tmp_path, rule_data):
+    cfg, specs = _run_layout(tmp_path, rule_data)
+    ids = pq.read_table(rule_data["pool"], columns=["id"])["id"].to_pylist()
+    reward = np.random.default_rng(1).normal(0, 1, len(ids))
+    folder = tmp_path / "scores_rm"
+    folder.mkdir()
+    pq.write_table(pa.table({"id": ids, "reward": reward}), folder / "reward.parquet")
+    (folder / "scores.json").write_text(
+        json.dumps({"files": {"reward": str(folder / "reward.parquet")}})
+    )
+    s = reaggregate(cfg, [folder])
+    assert s.rows == len(specs) and s.added == ["reward.mean"]
+    where = {rid: i for i, rid in enumerate(ids)}
+    for spec, row in zip(specs, _read(cfg.out), strict=True):
+        want = reward[[where[r] for r in spec["record_ids"]]].mean()
+        assert row["reward.mean"] == pytest.approx(want)
+        assert row["mtld.mean"] == spec["aggregates"]["mtld.mean"]
+
+
+def test_resumed_run_with_more_score_columns_is_refused(tmp_path, rule_data):
+    from instructmine.rule.experiments import check_finished_specs, make_specs
+
+    cfg, specs = _run_layout(tmp_path, rule_data)
+    more = tmp_path / "scores_more"
+    more.mkdir()
+    files = json.loads((rule_data["scores"] / "scores.json").read_text())["files"]
+    ids = pq.read_table(rule_data["pool"], columns=["id"])["id"].to_pylist()
+    pq.write_table(
+        pa.table({"id": ids, "aaa": np.arange(len(ids), dtype=float)}), more / "a.parquet"
+    )
+    files["aaa"] = str(more / "a.parquet")
+    (more / "scores.json").write_text(json.dumps({"files": files}))
+    resampled = make_specs(cfg.model_copy(update={"scores": more}))
+    pairs = zip(specs, resampled, strict=True)
+    moved = [a["experiment_id"] for a, b in pairs if a["record_ids"] != b["record_ids"]]
+    assert moved and all(e.startswith("strat") for e in moved)  # strata cycle through columns
+    check_finished_specs(cfg.work_dir / "specs.jsonl", specs, cfg.out)  # same specs: fine
+    with pytest.raises(ValueError, match="other records than they trained on"):
+        check_finished_specs(cfg.work_dir / "specs.jsonl", resampled, cfg.out)
+    cfg.out.write_text("")  # nothing finished yet: re-sampling is allowed
+    check_finished_specs(cfg.work_dir / "specs.jsonl", resampled, cfg.out)

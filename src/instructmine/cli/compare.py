@@ -37,9 +37,8 @@ def compare(
     from pydantic import ValidationError
     from rich.console import Console
 
-    from instructmine import atomic
     from instructmine.rule.compare import CompareConfig, compare_table
-    from instructmine.rule.compare_report import comparison_table, markdown, verdict_lines
+    from instructmine.rule.compare_report import comparison_table, verdict_lines, write_markdown
     from instructmine.rule.fit import FitConfig
 
     try:
@@ -54,7 +53,7 @@ def compare(
         )
         result = compare_table(experiments, cfg)
         if out is not None:
-            atomic.write_text(out, markdown(result))
+            write_markdown(result, out)
     except (ValidationError, ValueError, OSError) as e:
         raise typer.BadParameter(str(e)) from None
     console = Console()

@@ -90,12 +90,7 @@ def iter_predictions(
             if f != id_file and not p.column("id").combine_chunks().equals(ids):
                 raise RuleError(f"{f}: ids differ from {id_file}: rescore the pool")
         values = {
-            # Array.to_numpy, not ChunkedArray's: the latter imports pandas (~1 s)
-            c: parts[where[c]]
-            .column(c)
-            .combine_chunks()
-            .to_numpy(zero_copy_only=False)
-            .astype(float)
+            c: parts[where[c]].column(c).to_numpy(zero_copy_only=False).astype(float)
             for c in rule.columns
         }
         yield ids, rule.predict(values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from instructmine.rule.compare import Comparison
@@ -73,3 +74,11 @@ def markdown(c: Comparison) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def write_markdown(c: Comparison, out: Path | str) -> Path:
+    """Write the markdown fragment to ``out`` atomically (never over the experiments table)."""
+    from instructmine import atomic
+
+    atomic.refuse_overwriting_inputs([out], [c.table])
+    return atomic.write_text(out, markdown(c))

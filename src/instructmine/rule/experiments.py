@@ -97,6 +97,35 @@ def make_specs(cfg: ExperimentsConfig) -> list[dict[str, Any]]:
     ]
 
 
+def check_finished_specs(specs_path: Path, specs: list[dict[str, Any]], table: Path) -> None:
+    """Refuse new specs that give a finished experiment other records than it trained on.
+
+    Sampling depends on the scores' columns (strata sub-datasets cycle through them), so a
+    resumed run whose ``scores`` folder gained indicators would re-sample, and the specs of
+    finished experiments would no longer describe their rows.
+    """
+    if not specs_path.is_file():
+        return
+    done = {r["experiment_id"] for r in read_rows(table)}
+    lines = specs_path.read_text(encoding="utf-8").splitlines()
+    old = {s["experiment_id"]: s["record_ids"] for s in map(json.loads, filter(str.strip, lines))}
+    changed = [
+        s["experiment_id"]
+        for s in specs
+        if s["experiment_id"] in done
+        and s["experiment_id"] in old
+        and old[s["experiment_id"]] != s["record_ids"]
+    ]
+    if changed:
+        raise ValueError(
+            f"{specs_path}: sampling now gives finished experiments {changed[:5]} "
+            f"({len(changed)} in all) other records than they trained on: the scores' columns "
+            "or the sampling settings changed since the run started. Keep `scores` as it was "
+            "(or pin `sampling.indicators` to the original columns) and add new indicators to "
+            "the table with `instructmine experiments aggregate CONFIG --scores NEW_FOLDER`"
+        )
+
+
 def prepare(cfg: ExperimentsConfig, progress: bool = True) -> tuple[Path, str]:
     """Write the specs file and build (or reuse) the trunk cache; return (specs, trunk path)."""
     from instructmine import atomic
@@ -107,6 +136,7 @@ def prepare(cfg: ExperimentsConfig, progress: bool = True) -> tuple[Path, str]:
     work = Path(cfg.work_dir)
     specs = make_specs(cfg)
     specs_path = work / "specs.jsonl"
+    check_finished_specs(specs_path, specs, Path(cfg.out))
     atomic.write_text(specs_path, "".join(json.dumps(s) + "\n" for s in specs))
     wanted = {r for s in specs for r in s["record_ids"]}
     train = [(rid, m) for rid, m in read_conversations(cfg.pool) if rid in wanted]

@@ -115,6 +115,39 @@ def recompute(
     return out, filled
 
 
+def _rows(path: Path) -> list[dict[str, Any]]:
+    """Every complete row; a line that is not JSON is an error (a rewrite must not drop it). A
+    last line without its newline is a killed writer's remnant (appends would cut it too)."""
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(keepends=True), 1):
+        if not line.endswith("\n") or not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except ValueError as e:
+            raise ReaggregateError(f"{path}:{n}: not valid JSON ({e}); fix it first") from None
+    return rows
+
+
+def _columns(folders: list[Path], cfg: ExperimentsConfig) -> tuple[dict[str, Path], list | None]:
+    """The score files of all folders (a later folder wins a name clash), and the columns to
+    aggregate: the config's ``sampling.indicators`` (all when unset) plus every extra column."""
+    import pyarrow.parquet as pq
+
+    from instructmine.scoring.files import files_from_dir
+
+    files: dict[str, Path] = {}
+    extra: set[str] = set()
+    for i, folder in enumerate(folders):
+        found = files_from_dir(folder)
+        files.update(found)
+        if i or cfg.scores is None:
+            for f in found.values():
+                extra.update(n for n in pq.ParquetFile(f).schema_arrow.names if n != "id")
+    wanted = cfg.sampling.indicators
+    return files, None if wanted is None else sorted(set(wanted) | extra)
+
+
 def reaggregate(
     cfg: ExperimentsConfig, extra: list[Path | str] | None = None
 ) -> ReaggregateSummary:
@@ -123,25 +156,23 @@ def reaggregate(
     wins a name clash) and the specs in ``cfg.work_dir``; rewrite the table atomically. All or
     nothing."""
     from instructmine import atomic
-    from instructmine.rule.experiments_table import locked, read_rows
+    from instructmine.rule.experiments_table import locked
     from instructmine.rule.sampling import numeric_columns
-    from instructmine.scoring.files import files_from_dir, load_scores
+    from instructmine.scoring.files import load_scores
 
     folders = [Path(f) for f in ([cfg.scores] if cfg.scores else []) + list(extra or [])]
     if not folders:
         raise ReaggregateError("no scores folder: give one (--scores) or set `scores` in config")
-    files: dict[str, Path] = {}
-    for folder in folders:
-        files.update(files_from_dir(folder))
+    files, wanted = _columns(folders, cfg)
     table_path = Path(cfg.out)
     if not table_path.is_file():
         raise ReaggregateError(f"{table_path}: no experiments table to re-aggregate")
     specs = _specs(Path(cfg.work_dir))
     score_table = load_scores(files)
-    values = numeric_columns(score_table, cfg.sampling.indicators)
+    values = numeric_columns(score_table, wanted)
     index = {rid: i for i, rid in enumerate(score_table.column("id").to_pylist())}
     with locked(table_path.with_name(table_path.name + ".lock")):
-        rows = read_rows(table_path)
+        rows = _rows(table_path)
         new_rows, filled = recompute(
             rows, specs, values, index, cfg.sampling.median_for, str(table_path)
         )
