@@ -112,7 +112,7 @@ def ray_cluster():
     temp = Path(tempfile.mkdtemp(prefix="imr-", dir="/tmp"))
     port = _free_port()
     pythonpath = os.pathsep.join(
-        [str(REPO / "src"), str(REPO / "tests"), str(REPO / "tests" / "search")]
+        [str(REPO / d) for d in ("src", "tests", "tests/search", "tests/mix")]
     )
     env = {
         **{k: v for k, v in os.environ.items() if k not in LOOPBACK_ENV},
