@@ -15,6 +15,8 @@ measured per-record costs, the default set's measured cost (benchmarks/RESULTS.m
 records in ≈ 67 min here) and the proxy's ≈ 322 s per experiment on this CPU.
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/ray.py [--records 9000] [--ppl-records 200]``
+(``--records`` above the file's ≈ 9k repeats records under new ids, to separate the Ray
+runner's fixed start-up cost from its per-record cost.)
 """
 
 from __future__ import annotations
@@ -134,11 +136,18 @@ def main() -> None:
     spec = importlib.util.spec_from_file_location("bench_score", HERE / "score.py")
     bench_score = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench_score)
-    alpagasus_records = bench_score.alpagasus_records
+
+    def alpagasus_records(n: int) -> list[dict]:
+        """``n`` real records; beyond the file's ≈ 9k, repeated under new ids."""
+        base = bench_score.alpagasus_records(min(n, 9000))
+        return [{**base[i % len(base)], "id": f"r{i:08d}"} for i in range(n)]
+
+    import signal
 
     from instructmine.indicators.registry import create
     from instructmine.schema import table_from_records
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop: shut Ray down too
     tmp = Path(tempfile.mkdtemp(prefix="bench-ray-", dir="/tmp"))
     start = time.perf_counter()
     ray.init(
@@ -162,7 +171,10 @@ def main() -> None:
         if "ppl" in args.sets:
             pool = tmp / "ppl.parquet"
             pq.write_table(table_from_records(alpagasus_records(args.ppl_records)), pool)
-            rows.append(measure("ppl", pool, lambda: [create("perplexity")], tmp, args, True))
+            # windows of n / actors records, so each actor gets one (the same windows locally)
+            window = -(-args.ppl_records // args.actors)
+            ppl_args = argparse.Namespace(**{**vars(args), "window": window})
+            rows.append(measure("ppl", pool, lambda: [create("perplexity")], tmp, ppl_args, True))
     finally:
         ray.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
