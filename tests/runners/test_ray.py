@@ -107,7 +107,10 @@ def test_cli_runner_flag(ray_cluster, tmp_path):
     pool = write_pool(tmp_path / "pool.parquet", alpaca_records(12))
     env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
     args = ["score", pool, "-o", tmp_path / "s", "-i", "mtld", "--json", "--runner", "ray"]
-    ok = run_cli(*args, "--ray-address", ray_cluster.address, "--ray-cpus", "0", env=env)
+    bad = run_cli(*args, "--ray-resource", "node_slot", env=env)
+    assert bad.returncode == 2 and "NAME=AMOUNT" in bad.stderr
+    address = ["--ray-address", ray_cluster.address]
+    ok = run_cli(*args, *address, "--ray-cpus", "0", "--ray-resource", "node_slot=1", env=env)
     assert ok.returncode == 0, ok.stderr
     local = run_local(pool, [create("mtld")], tmp_path / "l", progress=False)
     assert pq.read_table(tmp_path / "s" / "mtld.parquet").equals(pq.read_table(local["mtld"]))

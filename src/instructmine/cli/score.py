@@ -64,6 +64,10 @@ def score(
     ray_gpus: Annotated[
         float, typer.Option(min=0, help="GPUs per Ray actor (asked when a model is used).")
     ] = 0.0,
+    ray_resource: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=AMOUNT custom Ray resource per actor, e.g. scorer=1 (repeatable)."),
+    ] = None,
 ) -> None:
     """Score POOL with quality indicators into OUT (one Parquet per indicator, keyed by id).
 
@@ -106,7 +110,9 @@ def score(
                 progress=progress and not as_json,  # stdout carries only the JSON
                 threads=threads,
                 runner=runner.value,
-                ray=_ray_options(runner.value, ray_address, ray_actors, ray_cpus, ray_gpus),
+                ray=_ray_options(
+                    runner.value, ray_address, ray_actors, ray_cpus, ray_gpus, ray_resource
+                ),
             )
         except (
             UnknownIndicatorError,
@@ -125,9 +131,22 @@ def score(
     render_summary(summary, Console())
 
 
-def _ray_options(runner: str, address: str, actors: int, cpus: float, gpus: float):
+def _ray_options(runner, address, actors, cpus, gpus, resources):
     if runner != "ray":
         return None
     from instructmine.runners.ray_runner import RayScoreOptions
 
-    return RayScoreOptions(address=address, actors=actors, num_cpus=cpus, num_gpus=gpus)
+    custom = {}
+    for item in resources or []:
+        name, sep, amount = item.partition("=")
+        try:
+            custom[name] = float(amount)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise typer.BadParameter(
+                f"{item!r}: write NAME=AMOUNT, e.g. scorer=1", param_hint="--ray-resource"
+            )
+    return RayScoreOptions(
+        address=address, actors=actors, num_cpus=cpus, num_gpus=gpus, resources=custom
+    )
