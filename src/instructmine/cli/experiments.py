@@ -37,16 +37,16 @@ def run(
     from instructmine.rule.experiments import run_experiments, summary_dict
     from instructmine.rule.experiments_config import ExperimentsConfig, load_config
 
-    err = Console(stderr=True)
     try:
         cfg = load_config(config)
         if overrides:
             data = parse_overrides(overrides, base=cfg.model_dump(mode="json"))
             cfg = ExperimentsConfig.model_validate(data)
         summary = run_experiments(cfg, progress=progress, limit=limit)
-    except (OverrideError, ValueError, KeyError, FileNotFoundError) as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
+    except (OverrideError, ValueError, KeyError, FileNotFoundError, RuntimeError) as e:
+        from instructmine.cli.output import fail
+
+        raise fail(e) from None  # one line; "[ray]" in a message is not markup
     Console().print_json(json.dumps(summary_dict(summary)))
 
 

@@ -73,7 +73,7 @@ def grid(
         if not run:
             return
         rows = run_grid(cfg, load_unit(unit) if unit else None, only or None)
-    except (MixSpecError, PoolError) as e:
+    except (MixSpecError, PoolError, RuntimeError) as e:  # RuntimeError: Ray missing or failed
         _fail(e)
     typer.echo(f"{len(rows)} result rows in {results_path(cfg)}")
     if rows:

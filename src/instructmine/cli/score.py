@@ -1,11 +1,19 @@
 """``instructmine score``: score a pool with quality indicators (cached, resumable)."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from instructmine.cli.app import app
+
+
+class RunnerChoice(StrEnum):
+    """Values of ``--runner``."""
+
+    local = "local"
+    ray = "ray"
 
 
 @app.command()
@@ -43,6 +51,23 @@ def score(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    runner: Annotated[
+        RunnerChoice,
+        typer.Option(help="Where indicators run: this process, or a Ray cluster (docs/ray.md)."),
+    ] = RunnerChoice.local,
+    ray_address: Annotated[
+        str,
+        typer.Option(help="Ray cluster: 'auto' (the one this machine joined) or host:port."),
+    ] = "auto",
+    ray_actors: Annotated[int, typer.Option(min=1, help="Ray scoring actors.")] = 2,
+    ray_cpus: Annotated[float, typer.Option(min=0, help="CPUs per Ray actor.")] = 1.0,
+    ray_gpus: Annotated[
+        float, typer.Option(min=0, help="GPUs per Ray actor (asked when a model is used).")
+    ] = 0.0,
+    ray_resource: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=AMOUNT custom Ray resource per actor, e.g. scorer=1 (repeatable)."),
+    ] = None,
 ) -> None:
     """Score POOL with quality indicators into OUT (one Parquet per indicator, keyed by id).
 
@@ -53,6 +78,7 @@ def score(
 
     from instructmine.cli.interrupt import on_interrupt
     from instructmine.cli.output import fail
+    from instructmine.cluster import RayConnectError, RayUnavailableError
     from instructmine.indicators.registry import UnknownIndicatorError
     from instructmine.overrides import OverrideError, parse_overrides
     from instructmine.runners.local import ScoringError, cached_chunks
@@ -83,8 +109,19 @@ def score(
                 chunk_size=chunk_size,
                 progress=progress and not as_json,  # stdout carries only the JSON
                 threads=threads,
+                runner=runner.value,
+                ray=_ray_options(
+                    runner.value, ray_address, ray_actors, ray_cpus, ray_gpus, ray_resource
+                ),
             )
-        except (UnknownIndicatorError, ScoringError, ValueError, FileNotFoundError) as e:
+        except (
+            UnknownIndicatorError,
+            ScoringError,
+            ValueError,
+            FileNotFoundError,
+            RayUnavailableError,
+            RayConnectError,
+        ) as e:
             raise fail(e) from None
     if as_json:
         import json
@@ -92,3 +129,24 @@ def score(
         typer.echo(json.dumps(summary.to_dict(), default=str))
         return
     render_summary(summary, Console())
+
+
+def _ray_options(runner, address, actors, cpus, gpus, resources):
+    if runner != "ray":
+        return None
+    from instructmine.runners.ray_runner import RayScoreOptions
+
+    custom = {}
+    for item in resources or []:
+        name, sep, amount = item.partition("=")
+        try:
+            custom[name] = float(amount)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise typer.BadParameter(
+                f"{item!r}: write NAME=AMOUNT, e.g. scorer=1", param_hint="--ray-resource"
+            )
+    return RayScoreOptions(
+        address=address, actors=actors, num_cpus=cpus, num_gpus=gpus, resources=custom
+    )

@@ -28,13 +28,14 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from instructmine.cluster import RaySettings
 from instructmine.mix.spec import ComponentSelect, MixSpec, MixSpecError
 
 NONE = "None"
@@ -59,8 +60,11 @@ class Sweep(BaseModel):
     total: int = Field(ge=1)
 
 
-class GridConfig(BaseModel):
-    """A grid of mixtures over named components, with seeds and a unit of work."""
+class GridConfig(RaySettings):
+    """A grid of mixtures over named components, with seeds and a unit of work.
+
+    ``runner: ray`` runs the units as Ray tasks (``ray_address``, ``ray_resources``).
+    """
 
     model_config = ConfigDict(extra="forbid")
     components: dict[str, GridComponent] = Field(min_length=1)
@@ -195,7 +199,8 @@ def read_results(path: Path | str) -> list[dict[str, Any]]:
     return rows
 
 
-def _append(path: Path, row: Mapping[str, Any]) -> None:
+def append_result(path: Path, row: Mapping[str, Any]) -> None:
+    """Append one row durably (a torn last line left by a kill is started afresh)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode()
     with open(path, "ab") as f:
@@ -209,23 +214,10 @@ def _append(path: Path, row: Mapping[str, Any]) -> None:
         os.fsync(f.fileno())
 
 
-def run_grid(
-    cfg: GridConfig,
-    unit: Callable[[UnitInput], Mapping[str, Any]] | None = None,
-    only: list[str] | None = None,
-) -> list[dict[str, Any]]:
-    """Build every mixture of the grid and run ``unit`` on those not yet in the results table.
-
-    ``unit`` defaults to the config's ``unit``; with neither, mixtures are only built. Returns
-    the results table's rows (old and new).
-    """
+def _units(cfg: GridConfig, only: list[str] | None) -> Iterator[UnitInput]:
+    """Every (mixture, seed) of the grid, its mixture pool built (a skipped stage if built)."""
     from instructmine.mix.build import build_mixture
 
-    if unit is None and cfg.unit:
-        unit = load_unit(cfg.unit)
-    table = results_path(cfg)
-    done = {(r["mixture"], r["seed"]) for r in read_results(table)}
-    names = list(cfg.components)
     categories = {n: c.category for n, c in cfg.components.items()}
     for mixture in enumerate_mixtures(cfg):
         if only and mixture.name not in only:
@@ -236,19 +228,45 @@ def run_grid(
             if mixture.counts:
                 pool = work / "pool.parquet"
                 build_mixture(mixture_spec(cfg, mixture, seed), pool, where=f"grid {mixture.name}")
-            if unit is None or (mixture.name, seed) in done:
-                continue
-            results = dict(
-                unit(UnitInput(mixture, seed, pool, work, categories, dict(cfg.unit_options)))
-            )
-            row = {
-                "mixture": mixture.name,
-                "seed": seed,
-                "counts": mixture.counts,
-                "ratios": mixture.fractions(names),
-                "results": results,
-            }
-            _append(table, row)
+            yield UnitInput(mixture, seed, pool, work, categories, dict(cfg.unit_options))
+
+
+def result_row(cfg: GridConfig, inp: UnitInput, results: Mapping[str, Any]) -> dict[str, Any]:
+    """The results-table row of one finished unit."""
+    return {
+        "mixture": inp.mixture.name,
+        "seed": inp.seed,
+        "counts": inp.mixture.counts,
+        "ratios": inp.mixture.fractions(list(cfg.components)),
+        "results": dict(results),
+    }
+
+
+def run_grid(
+    cfg: GridConfig,
+    unit: Callable[[UnitInput], Mapping[str, Any]] | None = None,
+    only: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Build every mixture of the grid and run ``unit`` on those not yet in the results table.
+
+    ``unit`` defaults to the config's ``unit``; with neither, mixtures are only built. With
+    ``runner: ray`` the pending units run as Ray tasks (``ray_resources`` each) and each row
+    is appended as its task finishes. Returns the results table's rows (old and new).
+    """
+    table = results_path(cfg)
+    done = {(r["mixture"], r["seed"]) for r in read_results(table)}
+    if unit is None and cfg.unit:
+        unit = load_unit(cfg.unit)
+    if cfg.runner == "ray" and unit is not None:
+        from instructmine.mix.grid_ray import run_units_on_ray
+
+        pending = [i for i in _units(cfg, only) if (i.mixture.name, i.seed) not in done]
+        run_units_on_ray(cfg, unit, pending, table)
+        return read_results(table)
+    for inp in _units(cfg, only):
+        if unit is None or (inp.mixture.name, inp.seed) in done:
+            continue
+        append_result(table, result_row(cfg, inp, unit(inp)))
     return read_results(table)
 
 

@@ -210,15 +210,24 @@ def run_experiments(
     cfg: ExperimentsConfig, progress: bool = True, limit: int | None = None
 ) -> RunSummary:
     """Prepare specs and trunk cache, then run every pending experiment with ``cfg.workers``
-    local processes. ``limit`` caps how many experiments each process runs (for tests)."""
+    local processes, or as Ray tasks with ``runner: ray``. ``limit`` caps how many
+    experiments each local process runs (for tests)."""
     import multiprocessing as mp
 
+    if cfg.runner == "ray":
+        from instructmine.cluster import import_ray
+
+        import_ray()  # a missing extra is reported before the trunk cache is built
     check_protocol(Path(cfg.out), cfg.proxy.protocol())
     specs_path, trunk = prepare(cfg, progress)
     total = len(Path(specs_path).read_text(encoding="utf-8").splitlines())
     before = len(read_rows(cfg.out))
     args = (str(specs_path), cfg.model_dump_json(), trunk, limit)
-    if cfg.workers == 1:
+    if cfg.runner == "ray":
+        from instructmine.rule.experiments_ray import run_on_ray
+
+        ran = run_on_ray(specs_path, cfg, trunk)
+    elif cfg.workers == 1:
         ran = work_loop(*args)
     else:
         ctx = mp.get_context("spawn")

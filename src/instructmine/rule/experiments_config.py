@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from instructmine.cluster import RaySettings
 from instructmine.rule.proxy_config import ProxyConfig
 
 
@@ -30,8 +31,12 @@ class SamplingConfig(BaseModel):
     seed: int = 0
 
 
-class ExperimentsConfig(BaseModel):
-    """``instructmine experiments run CONFIG.yaml``: relative paths are from the YAML's folder."""
+class ExperimentsConfig(RaySettings):
+    """``instructmine experiments run CONFIG.yaml``: relative paths are from the YAML's folder.
+
+    ``runner: ray`` (with ``ray_address`` and ``ray_resources``) runs each experiment as a Ray
+    task instead of in ``workers`` local processes (``docs/ray.md``).
+    """
 
     model_config = ConfigDict(extra="forbid")
 

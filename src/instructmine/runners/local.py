@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,25 +73,11 @@ def run_local(
     OpenMP threads over busy cores).
     """
     pool, out_dir = Path(pool), Path(out_dir)
-    names = [ind.name for ind in indicators]
-    if len(set(names)) != len(names):
-        raise ValueError(f"indicator listed twice: {names}")
+    plan = plan_run(pool, indicators, out_dir)
+    ids, stores, done, todo = plan.ids, plan.stores, plan.done, plan.todo
     pf = open_pool(pool)
-    ids = pool_ids(pool)
-    if len(ids) == 0:
-        raise ScoringError(f"{pool}: the pool has no records; nothing to score")
-    out_dir.mkdir(parents=True, exist_ok=True)
     state = RunState()
-
-    stores, done, todo = {}, {}, {}
-    for ind in indicators:
-        root, info = cache_root(out_dir, ind)
-        stores[ind.name] = PartStore(root, info)
-        done[ind.name] = stores[ind.name].done_ids()
-        cached = pc.sum(pc.is_in(ids, value_set=done[ind.name])).as_py() or 0
-        todo[ind.name] = len(ids) - int(cached)
-
-    pending = [ind for ind in indicators if todo[ind.name]]
+    pending = plan.pending()
     with _torch_threads(threads), _progress(progress) as bar:
         for ind in pending:
             ind.setup(state)
@@ -107,13 +94,47 @@ def run_local(
                         if on_chunk is not None:
                             on_chunk(name, k)
 
-                    _score_window(
+                    score_window(
                         pool, ind, batch, done[ind.name], stores[ind.name], chunk_size, advance
                     )
         outputs = {}
         for ind in indicators:
-            outputs[ind.name] = _finish(pool, ind, ids, stores[ind.name], out_dir)
+            outputs[ind.name] = finish(pool, ind, ids, stores[ind.name], out_dir)
     return outputs
+
+
+@dataclass
+class RunPlan:
+    """What a run must do: the pool's ids, each indicator's cache and finished / pending ids."""
+
+    ids: pa.Array
+    indicators: Sequence[Indicator]
+    stores: dict[str, PartStore]
+    done: dict[str, pa.Array]
+    todo: dict[str, int]
+
+    def pending(self) -> list[Indicator]:
+        """Indicators with records left to score."""
+        return [ind for ind in self.indicators if self.todo[ind.name]]
+
+
+def plan_run(pool: Path, indicators: Sequence[Indicator], out_dir: Path) -> RunPlan:
+    """Open every indicator's cache in ``out_dir`` and count what is left (any runner)."""
+    names = [ind.name for ind in indicators]
+    if len(set(names)) != len(names):
+        raise ValueError(f"indicator listed twice: {names}")
+    ids = pool_ids(pool)
+    if len(ids) == 0:
+        raise ScoringError(f"{pool}: the pool has no records; nothing to score")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stores, done, todo = {}, {}, {}
+    for ind in indicators:
+        root, info = cache_root(out_dir, ind)
+        stores[ind.name] = PartStore(root, info)
+        done[ind.name] = stores[ind.name].done_ids()
+        cached = pc.sum(pc.is_in(ids, value_set=done[ind.name])).as_py() or 0
+        todo[ind.name] = len(ids) - int(cached)
+    return RunPlan(ids, indicators, stores, done, todo)
 
 
 @contextmanager
@@ -132,15 +153,21 @@ def _torch_threads(threads: int | None):
         torch.set_num_threads(before)
 
 
-def _score_window(
+def score_window(
     pool: Path,
     ind: Indicator,
-    batch: pa.RecordBatch,
+    batch: pa.RecordBatch | pa.Table,
     done: pa.Array,
     store: PartStore,
     chunk_size: int,
     advance: Callable[[int], None],
+    *,
+    by_content: bool = False,
 ) -> None:
+    """Score the records of ``batch`` not in ``done``, length-sorted, one cached part a chunk.
+
+    ``by_content`` names parts by their ids (a retried batch rewrites the same parts).
+    """
     todo = batch.filter(pc.invert(pc.is_in(batch.column("id"), value_set=done)))
     if todo.num_rows == 0:
         return
@@ -165,7 +192,7 @@ def _score_window(
                 f"(first ids {shown}): {type(err).__name__}: {err}"
             ) from err
         table = pa.table({"id": pa.array([e.id for e in chunk], pa.string()), **cols})
-        store.write(table)
+        store.write(table, by_content=by_content)
         advance(len(chunk))
 
 
@@ -182,7 +209,8 @@ def _in_pool_order(ids: pa.Array, table: pa.Table, what: str) -> pa.Table:
     return table.take(pos)
 
 
-def _finish(pool: Path, ind: Indicator, ids: pa.Array, store: PartStore, out_dir: Path) -> Path:
+def finish(pool: Path, ind: Indicator, ids: pa.Array, store: PartStore, out_dir: Path) -> Path:
+    """Write ``OUT/<indicator>.parquet`` from the cache, in pool order, with provenance."""
     what = f"{pool}: indicator {ind.name!r}"
     cached = store.read()
     if cached is None:

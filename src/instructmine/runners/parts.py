@@ -7,6 +7,7 @@ so a re-run skips exactly those and nothing is lost or duplicated.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from pathlib import Path
@@ -40,9 +41,18 @@ class PartStore:
             return pa.array([], pa.string())
         return pa.chunked_array(arrays, pa.string()).combine_chunks()
 
-    def write(self, table: pa.Table) -> Path:
-        """Write one finished chunk atomically."""
-        return atomic.write_table(table, self.root / f"part-{uuid.uuid4().hex}.parquet", fsync=True)
+    def write(self, table: pa.Table, *, by_content: bool = False) -> Path:
+        """Write one finished chunk atomically.
+
+        With ``by_content`` the part is named by a hash of its ids, so a chunk written again
+        (a Ray task retried after a worker died) replaces its first copy instead of adding one.
+        """
+        if by_content:
+            ids = "\n".join(table.column("id").to_pylist()).encode()
+            name = hashlib.sha256(ids).hexdigest()[:32]
+        else:
+            name = uuid.uuid4().hex
+        return atomic.write_table(table, self.root / f"part-{name}.parquet", fsync=True)
 
     def read(self) -> pa.Table | None:
         """All finished rows (None when empty)."""

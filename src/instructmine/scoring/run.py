@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from instructmine.scoring.files import MANIFEST, join_pool, load_scores
 from instructmine.scoring.stats import ColumnStats, column_stats, correlation
 from instructmine.stage import Stage, strip_stage
+
+if TYPE_CHECKING:
+    from instructmine.cluster import Runner
+    from instructmine.runners.ray_runner import RayScoreOptions
 
 STAGE_VERSION = 1
 
@@ -66,13 +70,18 @@ def score_pool(
     chunk_size: int = 64,
     progress: bool = True,
     threads: int | None = None,
+    runner: Runner = "local",
+    ray: RayScoreOptions | None = None,
 ) -> ScoreSummary:
     """Score ``pool`` (canonical Parquet) with ``indicators`` into ``out_dir`` and summarise.
 
     ``params`` maps an indicator name to its parameters, e.g.
     ``{"perplexity": {"model": "smollm2-135m-instruct", "batch_size": 8}}``.
     With ``join``, also write the pool with every indicator column appended there.
-    ``threads`` sets torch's intra-op thread count for the run (default: torch's own choice).
+    ``threads`` sets torch's intra-op thread count for the run (default: torch's own choice;
+    under Ray, per actor). ``runner="ray"`` scores on a Ray cluster (``ray``: address, actors
+    and their resources); the files, cache and manifest are the same as a local run's, so a
+    run started on one runner resumes on the other.
     When ``out_dir/scores.json`` shows the same pool content, indicators (with their models'
     content fingerprints) and join path, the stored summary is returned and nothing runs.
     """
@@ -80,6 +89,10 @@ def score_pool(
     from instructmine.runners.local import run_local
 
     pool, out_dir = Path(pool), Path(out_dir)
+    if runner == "ray":
+        from instructmine.cluster import import_ray
+
+        import_ray()  # a missing extra is reported before anything is written
     require_records(pool, "score")
     inds = make_indicators(indicators, params)
     outputs = [out_dir / f"{ind.name}.parquet" for ind in inds]
@@ -93,15 +106,22 @@ def score_pool(
     done = stage.done(out_dir / MANIFEST)
     if done is not None:
         return ScoreSummary.from_dict(done, skipped=True)
-    files = run_local(
-        pool,
-        inds,
-        out_dir,
-        window=window,
-        chunk_size=chunk_size,
-        progress=progress,
-        threads=threads,
-    )
+    if runner == "ray":
+        from instructmine.runners.ray_runner import run_ray
+
+        files = run_ray(
+            pool, inds, out_dir, options=ray, window=window, chunk_size=chunk_size, threads=threads
+        )
+    else:
+        files = run_local(
+            pool,
+            inds,
+            out_dir,
+            window=window,
+            chunk_size=chunk_size,
+            progress=progress,
+            threads=threads,
+        )
     table = load_scores(files)
     columns = [c for c in table.column_names if c != "id"]
     summary = ScoreSummary(

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from instructmine.cluster import RaySettings
+
 
 class ObjectiveSpec(BaseModel):
     """The objective's factory, ``module:function``, called as ``function(context, **params)``."""
@@ -17,8 +19,11 @@ class ObjectiveSpec(BaseModel):
     params: dict[str, Any] = {}
 
 
-class SearchConfig(BaseModel):
-    """One size search: the range of n, the budget, the baselines and the objective."""
+class SearchConfig(RaySettings):
+    """One size search: the range of n, the budget, the baselines and the objective.
+
+    ``runner: ray`` runs trials on ``workers`` Ray actors (``ray_address``, ``ray_resources``).
+    """
 
     model_config = ConfigDict(extra="forbid")
 

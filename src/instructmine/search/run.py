@@ -220,7 +220,7 @@ def run_search(
     )
     ran = 0
     started = time.perf_counter()
-    pool = executor(cfg.workers, cfg.objective.model_dump(), context_args)
+    pool = executor(cfg.workers, cfg.objective.model_dump(), context_args, ray=cfg)
     pending: dict[Future, tuple[Trial, str]] = {}
     try:
         while True:

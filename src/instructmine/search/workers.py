@@ -1,4 +1,5 @@
-"""Where trials run: in this process (one worker) or in a pool of spawned local processes.
+"""Where trials run: in this process (one worker), in a pool of spawned local processes, or
+on Ray actors (``runner: ray``, :mod:`instructmine.search.ray_workers`).
 
 Each worker process builds the objective once (``_init``) and keeps it for the pool's life,
 so a model loaded by the objective is loaded once per worker, not once per trial.
@@ -11,6 +12,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from instructmine.cluster import RaySettings
 from instructmine.search.objective import (
     Objective,
     Ranking,
@@ -61,8 +63,17 @@ class InlineExecutor(Executor):
         return future
 
 
-def executor(workers: int, spec: dict[str, Any], context_args: tuple) -> Executor:
-    """An executor whose ``submit(run_trial, trial)`` returns ``(loss, seconds)``."""
+def executor(
+    workers: int, spec: dict[str, Any], context_args: tuple, ray: RaySettings | None = None
+) -> Executor:
+    """An executor whose ``submit(run_trial, trial)`` returns ``(loss, seconds)``.
+
+    With ``ray`` (a config whose ``runner`` is ``ray``), trials run on ``workers`` Ray actors.
+    """
+    if ray is not None and ray.runner == "ray":
+        from instructmine.search.ray_workers import RayExecutor
+
+        return RayExecutor(workers, spec, context_args, ray)
     if workers == 1:
         return InlineExecutor(spec, context_args)
     import multiprocessing
