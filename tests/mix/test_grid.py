@@ -75,3 +75,32 @@ def test_run_grid_builds_pools_and_resumes_after_a_crash(pools, tmp_path):
 def _count(inp, calls):
     calls.append((inp.mixture.name, inp.seed))
     return {"records": 0 if inp.pool is None else read_pool(inp.pool).num_rows}
+
+
+def test_local_workers_give_the_sequential_table_and_resume(pools, tmp_path):
+    from cheap_unit import count_in_worker, count_records
+
+    seq = run_grid(grid(pools, tmp_path / "seq", per_type=8, seeds=[0, 1]), count_records)
+    cfg = grid(pools, tmp_path / "par", per_type=8, seeds=[0, 1], workers=2, threads=1)
+    cfg = cfg.model_copy(update={"unit_options": {"fail": "AP"}})
+    with pytest.raises(RuntimeError, match=r"2 mixture unit\(s\) failed .*AP seed 0.*on purpose"):
+        run_grid(cfg, count_in_worker)
+    rows = read_results(results_path(cfg))
+    assert len(rows) == 14  # every unit but AP (both seeds) is recorded
+    cfg = cfg.model_copy(update={"unit_options": {}})
+    par = run_grid(cfg, count_in_worker)
+    assert len(par) == 16
+    assert len({r["results"]["pid"] for r in par}) >= 2  # two worker processes took units
+    assert {r["results"]["threads"] for r in par} == {1.0}
+    strip = {"pid", "threads"}
+
+    def key(rows):
+        return sorted(
+            (r["mixture"], r["seed"], {k: v for k, v in r["results"].items() if k not in strip})
+            for r in rows
+        )
+
+    assert key(par) == key(seq)  # the same ids and counts as a sequential run
+    size = results_path(cfg).stat().st_size
+    assert run_grid(cfg, count_in_worker) == read_results(results_path(cfg))
+    assert results_path(cfg).stat().st_size == size  # nothing ran again

@@ -50,6 +50,10 @@ def grid(
     only: Annotated[
         list[str] | None, typer.Option(help="Run only these mixtures (repeatable).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Local worker processes for the units (overrides the config)."),
+    ] = None,
 ) -> None:
     """List the grid's mixtures; with --run build them and fill OUT/results.jsonl (resumable)."""
     from instructmine.io import PoolError
@@ -65,6 +69,8 @@ def grid(
 
     try:
         cfg = load_grid(config)
+        if workers is not None:
+            cfg = cfg.model_copy(update={"workers": workers})
         mixtures = enumerate_mixtures(cfg)
         for m in mixtures:
             counts = ", ".join(f"{n}={k}" for n, k in m.counts.items()) or "base model"

@@ -15,6 +15,7 @@ A grid config (YAML)::
       - {component: C, ratios: [0.5, 1, 1.5, 2], total: 10000}
     unit: instructmine.mix.units:finetune_and_evaluate   # module:function, or null
     unit_options: {...}             # passed to the unit as UnitInput.options
+    workers: 2                      # local processes (torch threads shared out between them)
 
 Each mixture (and seed) is one unit of work: the mixture pool is built (a skipped stage when
 built before), then ``unit(UnitInput)`` returns a mapping of results (skills and benchmark
@@ -77,6 +78,10 @@ class GridConfig(RaySettings):
     out: Path = Path("mix-grid")
     unit: str | None = None
     unit_options: dict[str, Any] = {}
+    workers: int = Field(default=1, ge=1, description="local worker processes (runner: local)")
+    threads: int | None = Field(
+        default=None, ge=1, description="torch threads per worker (default: cores / workers)"
+    )
 
 
 @dataclass(frozen=True)
@@ -250,8 +255,10 @@ def run_grid(
     """Build every mixture of the grid and run ``unit`` on those not yet in the results table.
 
     ``unit`` defaults to the config's ``unit``; with neither, mixtures are only built. With
-    ``runner: ray`` the pending units run as Ray tasks (``ray_resources`` each) and each row
-    is appended as its task finishes. Returns the results table's rows (old and new).
+    ``workers: N`` (N > 1) the units run in N local processes (``unit`` must then be a
+    module-level function); with ``runner: ray`` the pending units run as Ray tasks
+    (``ray_resources`` each). Rows are appended as units finish. Returns the results table's
+    rows (old and new).
     """
     table = results_path(cfg)
     done = {(r["mixture"], r["seed"]) for r in read_results(table)}
@@ -262,6 +269,12 @@ def run_grid(
 
         pending = [i for i in _units(cfg, only) if (i.mixture.name, i.seed) not in done]
         run_units_on_ray(cfg, unit, pending, table)
+        return read_results(table)
+    if cfg.workers > 1 and unit is not None:
+        from instructmine.mix.grid_local import run_units_locally
+
+        pending = [i for i in _units(cfg, only) if (i.mixture.name, i.seed) not in done]
+        run_units_locally(cfg, unit, pending, table)
         return read_results(table)
     for inp in _units(cfg, only):
         if unit is None or (inp.mixture.name, inp.seed) in done:
