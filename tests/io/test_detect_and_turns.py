@@ -128,4 +128,4 @@ def test_turns_option_through_the_cli_and_the_real_messages_fixture(tmp_path):
     assert r.returncode == 1 and "two user turns in a row" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "s.parquet").exists()
     r = run_cli("ingest", bad, "-o", tmp_path / "t.parquet", "--turns", "fix")
-    assert r.returncode == 1 and "--turns must be one of reject, repair" in r.stderr
+    assert r.returncode == 2 and "--turns must be one of reject, repair" in r.stderr
