@@ -109,3 +109,31 @@ def test_output_that_is_a_folder_leaves_no_temporary(tmp_path, verb):
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and "folder" in r.stderr, r.stderr
     assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("verb", ["train", "score"])
+def test_folder_output_that_is_a_file_is_refused_in_one_line(tmp_path, verb):
+    pool = tmp_path / "pool.parquet"
+    rows = [
+        {
+            "id": "r0",
+            "source": "s",
+            "category": None,
+            "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+            "meta": None,
+        }
+    ]
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), pool)
+    target = tmp_path / "taken"
+    target.write_text("a file the user keeps")
+    if verb == "train":
+        args = ["train", "--data", pool, "--out", target]
+    else:
+        args = ["score", pool, "-o", target, "-i", "mtld"]
+    before = _tree(tmp_path)
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == f"error: {target} is a file, not a folder; give a " + (
+        "run folder path" if verb == "train" else "score folder path"
+    )
+    assert _tree(tmp_path) == before and target.read_text() == "a file the user keeps"
