@@ -31,6 +31,10 @@ def empty(tmp_path):
 def _args(verb, empty, tmp):
     if verb == "train":
         return ["train", "--data", empty, "--out", tmp / "run"]
+    if verb in ("dedup", "export"):
+        return [verb, empty, "-o", tmp / f"out.{verb}"]
+    if verb == "inspect":
+        return ["inspect", empty]
     if verb == "select":
         return ["select", empty, "--top", "3", "-o", tmp / "top.parquet"]
     if verb == "rank":
@@ -44,7 +48,9 @@ def _args(verb, empty, tmp):
     return ["search-size", tmp / "search.yaml"]
 
 
-@pytest.mark.parametrize("verb", ["train", "select", "rank", "mix build", "search-size"])
+@pytest.mark.parametrize(
+    "verb", ["train", "select", "rank", "mix build", "search-size", "dedup", "export", "inspect"]
+)
 def test_empty_pool_is_one_line_exit_1_and_nothing_written(tmp_path, empty, verb):
     args = _args(verb, empty, tmp_path)
     before = _tree(tmp_path)
