@@ -110,6 +110,14 @@ def remove_stale(folder: Path | str) -> int:
     return n
 
 
+def refuse_file_as_folder(path: Path | str, what: str = "output folder") -> None:
+    """Raise :class:`OutputPathError` when a folder output path is an existing file (before
+    anything is written: ``mkdir`` would fail half way with a traceback)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputPathError(f"{path} is a file, not a folder; give a {what} path")
+
+
 def refuse_overwriting_inputs(outputs: list[Path | str], inputs: list[Path | str]) -> None:
     """Raise :class:`OutputPathError` when an output path is one of the inputs.
 

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from instructmine.atomic import refuse_overwriting_inputs
 from instructmine.io.errors import PoolError
-from instructmine.io.pool import PoolWriter, iter_pool
+from instructmine.io.pool import PoolWriter, iter_pool, require_records
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -105,6 +105,7 @@ def dedup_pool(
     out = Path(out)
     clusters_path = out.with_name(out.stem + ".clusters.jsonl")
     refuse_overwriting_inputs([out, clusters_path], [pool])
+    require_records(pool, "deduplicate")
     summary = DedupSummary(
         str(pool), str(out), str(clusters_path), cfg.method, config=cfg.model_dump()
     )

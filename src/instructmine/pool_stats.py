@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.compute as pc
 
-from instructmine.io.pool import iter_pool
+from instructmine.io.pool import iter_pool, require_records
 
 QUANTILES = (0.5, 0.9, 0.99)
 
@@ -63,6 +63,7 @@ def pool_stats(path: Path | str, samples: int = 3, seed: int = 0) -> PoolStats:
     prompt_len, response_len = [], []
     rng = random.Random(seed)
     reservoir: list[dict] = []
+    require_records(path, "inspect")
     for batch in iter_pool(path, columns=["id", "source", "category", "messages"]):
         n = batch.num_rows
         src = batch.column("source").to_pylist()

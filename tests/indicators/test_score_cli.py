@@ -6,14 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from helpers_indicators import alpaca_records, write_pool
 
-CLI = [str(Path(sys.executable).parent / "instructmine")]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+from shared_paths import REPO
+
+CLI = [sys.executable, "-c", "from instructmine.cli import main; main()"]  # this checkout
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO / "src")}
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

@@ -1,7 +1,7 @@
 """A corpus of crafted bad inputs, each with its expected outcome through the real CLI: exit
 status, records kept, records rejected with their reason, no leftover files, and the source
 files byte for byte unchanged (issue 12, "must hold when done"). Exit statuses are the ones
-docs/robustness.md lists: 0 ok, 1 bad input / nothing kept, 3 partial input."""
+docs/robustness.md lists: 0 ok, 1 bad input / nothing kept, 2 usage error, 3 partial input."""
 
 # ruff: noqa: E501  (the corpus table reads best one case per line)
 
@@ -129,10 +129,10 @@ CASES = {
         ["a.jsonl", "-o", "{dir}/out.parquet"], 1, stderr=["is a folder"],
     ),
     "bad option value": Case(
-        {"a.jsonl": _jsonl(_alpaca(2))}, ["a.jsonl", "--max-record-mb", "0"], 1, stderr=["max_record_mb: "],
+        {"a.jsonl": _jsonl(_alpaca(2))}, ["a.jsonl", "--max-record-mb", "0"], 2, stderr=["max_record_mb: "],
     ),
     "unknown format name": Case(
-        {"a.jsonl": _jsonl(_alpaca(2))}, ["a.jsonl", "--format", "nope"], 1, stderr=["unknown format 'nope'"],
+        {"a.jsonl": _jsonl(_alpaca(2))}, ["a.jsonl", "--format", "nope"], 2, stderr=["unknown format 'nope'"],
     ),
 }  # fmt: skip
 
@@ -165,7 +165,7 @@ def test_bad_input(tmp_path, name):
     assert {k: after[k] for k in sources} == sources  # sources byte for byte unchanged
     made = set(after) - set(sources)
     assert not [m for m in made if ".tmp-" in m]
-    if r.returncode == 1 and case.kept is None:  # refused before reading: nothing written
+    if r.returncode in (1, 2) and case.kept is None:  # refused before reading: nothing written
         assert made == set(), made
         return
     summary = json.loads(r.stdout)

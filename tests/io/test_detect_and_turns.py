@@ -97,12 +97,14 @@ def test_turns_that_do_not_alternate_are_rejected_with_index_and_reason(tmp_path
 
 def test_turns_repair_merges_and_drops_and_counts(tmp_path):
     src = tmp_path / "s.json"
-    src.write_text(
-        json.dumps([_conv(("human", "q"), ("gpt", "a"))] + [r for r, _ in BAD_TURNS[:3]])
-    )
+    unfixable = _conv(("human", "q"), ("gpt", "a"), ("human", "r"), ("human", "s"))
+    records = [_conv(("human", "q"), ("gpt", "a"))] + [r for r, _ in BAD_TURNS[:3]]
+    src.write_text(json.dumps([*records, unfixable]))
     summary = ingest([src], tmp_path / "p.parquet", turns="repair")
-    assert (summary.kept, summary.rejected, summary.repaired) == (4, 0, 3)
-    assert summary.to_dict()["repaired"] == 3
+    assert (summary.kept, summary.rejected, summary.repaired) == (4, 1, 3)
+    assert summary.to_dict()["repaired"] == 3  # the unfixable one is rejected, not counted
+    (reject,) = read_jsonl(tmp_path / "p.rejects.jsonl")
+    assert reject["index"] == 4 and "ends with a user turn" in reject["reason"]
     convs = [
         [(m["role"], m["content"]) for m in r["messages"]]
         for r in read_pool(tmp_path / "p.parquet").to_pylist()
@@ -128,4 +130,4 @@ def test_turns_option_through_the_cli_and_the_real_messages_fixture(tmp_path):
     assert r.returncode == 1 and "two user turns in a row" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "s.parquet").exists()
     r = run_cli("ingest", bad, "-o", tmp_path / "t.parquet", "--turns", "fix")
-    assert r.returncode == 1 and "--turns must be one of reject, repair" in r.stderr
+    assert r.returncode == 2 and "--turns must be one of reject, repair" in r.stderr

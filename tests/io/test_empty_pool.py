@@ -31,6 +31,10 @@ def empty(tmp_path):
 def _args(verb, empty, tmp):
     if verb == "train":
         return ["train", "--data", empty, "--out", tmp / "run"]
+    if verb in ("dedup", "export"):
+        return [verb, empty, "-o", tmp / f"out.{verb}"]
+    if verb == "inspect":
+        return ["inspect", empty]
     if verb == "select":
         return ["select", empty, "--top", "3", "-o", tmp / "top.parquet"]
     if verb == "rank":
@@ -44,7 +48,9 @@ def _args(verb, empty, tmp):
     return ["search-size", tmp / "search.yaml"]
 
 
-@pytest.mark.parametrize("verb", ["train", "select", "rank", "mix build", "search-size"])
+@pytest.mark.parametrize(
+    "verb", ["train", "select", "rank", "mix build", "search-size", "dedup", "export", "inspect"]
+)
 def test_empty_pool_is_one_line_exit_1_and_nothing_written(tmp_path, empty, verb):
     args = _args(verb, empty, tmp_path)
     before = _tree(tmp_path)
@@ -109,3 +115,31 @@ def test_output_that_is_a_folder_leaves_no_temporary(tmp_path, verb):
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and "folder" in r.stderr, r.stderr
     assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("verb", ["train", "score"])
+def test_folder_output_that_is_a_file_is_refused_in_one_line(tmp_path, verb):
+    pool = tmp_path / "pool.parquet"
+    rows = [
+        {
+            "id": "r0",
+            "source": "s",
+            "category": None,
+            "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+            "meta": None,
+        }
+    ]
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), pool)
+    target = tmp_path / "taken"
+    target.write_text("a file the user keeps")
+    if verb == "train":
+        args = ["train", "--data", pool, "--out", target]
+    else:
+        args = ["score", pool, "-o", target, "-i", "mtld"]
+    before = _tree(tmp_path)
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == f"error: {target} is a file, not a folder; give a " + (
+        "run folder path" if verb == "train" else "score folder path"
+    )
+    assert _tree(tmp_path) == before and target.read_text() == "a file the user keeps"

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 from helpers_io import load_records, read_jsonl
 
 from instructmine.io import read_pool
-from shared_paths import FIXTURES
-
-INSTRUCTMINE = Path(sys.executable).parent / "instructmine"  # the installed console script
+from shared_paths import FIXTURES, run_cli
 
 
 def cli(*args, cwd=None):
-    return subprocess.run(
-        [str(INSTRUCTMINE), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )
+    """This checkout's CLI (the installed console script may belong to another checkout)."""
+    return run_cli(*args, cwd=cwd)
 
 
 def test_ingest_inspect_export_dedup(tmp_path):
@@ -80,7 +69,7 @@ def test_usage_errors(tmp_path):
     r = cli(
         "ingest", FIXTURES / "alpaca_5000.json", "-o", tmp_path / "p.parquet", "--format", "bogus"
     )
-    assert r.returncode == 1 and "unknown format" in r.stderr
+    assert r.returncode == 2 and "unknown format" in r.stderr
     r = cli("inspect", tmp_path / "nothing.parquet")
     assert r.returncode == 1 and "no such pool file" in r.stderr
     empty = tmp_path / "e.jsonl"

@@ -23,6 +23,7 @@ def dedup(
     from rich.console import Console
 
     from instructmine.atomic import OutputPathError
+    from instructmine.cli.output import fail
     from instructmine.dedup import DedupConfig, dedup_pool, print_dedup_summary
     from instructmine.io import IngestError, PoolError
 
@@ -30,8 +31,7 @@ def dedup(
         cfg = DedupConfig(method=method, threshold=threshold, num_perm=num_perm, ngram=ngram)
         summary = dedup_pool(pool, out, cfg)
     except (IngestError, PoolError, ValidationError, OutputPathError) as e:
-        Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(e) from None
     if as_json:
         import json
 

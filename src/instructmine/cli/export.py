@@ -23,14 +23,14 @@ def export(
     """Export POOL as alpaca / sharegpt JSON or messages JSONL."""
     from rich.console import Console
 
+    from instructmine.cli.output import fail
     from instructmine.io import IngestError, export_pool
 
     err = Console(stderr=True)
     try:
         s = export_pool(pool, out, fmt, tags=tags)
     except (IngestError, ValueError) as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(e) from None
     Console().print(f"wrote {s.written:,} records to {s.out} ({s.format})")
     if s.skipped:
         err.print(f"[yellow]skipped {s.skipped:,} records[/] (reasons in {s.skipped_path})")

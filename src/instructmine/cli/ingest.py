@@ -68,6 +68,7 @@ def ingest(
     Bad records go to POOL.rejects.jsonl with file, line/index and reason; the summary shows
     read = kept + rejected for every file.
     """
+    from pydantic import ValidationError
     from rich.console import Console
     from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -115,6 +116,8 @@ def ingest(
                     split=split,
                     config=config,
                 )
+        except ValidationError as e:  # an option value out of range: a usage error
+            raise fail(e, 2) from None
         except (IngestError, ValueError) as e:
             raise fail(e) from None
     if as_json:

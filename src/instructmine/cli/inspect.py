@@ -20,14 +20,14 @@ def inspect(
 
     from rich.console import Console
 
+    from instructmine.cli.output import fail
     from instructmine.io import IngestError, PoolError
     from instructmine.pool_stats import pool_stats, print_stats
 
     try:
         stats = pool_stats(pool, samples=samples, seed=seed)
     except (IngestError, PoolError) as e:
-        Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(e) from None
     if json_out:
         typer.echo(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -25,14 +25,18 @@ def fit(
     from pydantic import ValidationError
     from rich.console import Console
 
+    from instructmine.cli.output import fail
     from instructmine.rule.fit import FitConfig, fit_rule
     from instructmine.rule.report import rule_table
 
     try:
         cfg = FitConfig(select=select, ridge=ridge, n_boot=n_boot, name=name)
+    except ValidationError as e:
+        raise fail(e, 2) from None  # an option value: a usage error
+    try:
         rule, skipped = fit_rule(experiments, out, cfg)
-    except (ValidationError, ValueError, OSError) as e:
-        raise typer.BadParameter(str(e)) from None
+    except (ValueError, OSError) as e:
+        raise fail(e) from None
     console = Console()
     console.print(rule_table(rule))
     console.print(f"{'unchanged, kept' if skipped else 'wrote'} {out}")

@@ -49,7 +49,6 @@ def select(
     backend: Annotated[str, typer.Option(help="Diversity search: numpy or faiss.")] = "numpy",
 ) -> None:
     """Select records by a score; writes OUT and the manifest OUT.select.json."""
-    from pydantic import ValidationError
     from rich.console import Console
 
     from instructmine.cli.output import fail
@@ -74,6 +73,9 @@ def select(
             embeddings_indicator=embeddings,
             backend=backend,
         )
+    except ValueError as e:  # option values (pydantic's ValidationError is a ValueError)
+        raise fail(e, 2) from None
+    try:
         s = run_select(
             ranked,
             out,
@@ -84,7 +86,7 @@ def select(
             queries=queries,
             work_dir=work_dir,
         )
-    except (ValueError, PoolError, FileNotFoundError, ValidationError) as e:
+    except (ValueError, PoolError, FileNotFoundError) as e:
         raise fail(e) from None
     skipped = ", ".join(f"{k} {v}" for k, v in s.skipped.items() if v) or "none"
     Console().print(

@@ -24,7 +24,7 @@ from pathlib import Path
 import orjson
 
 from instructmine.atomic import atomic_open, refuse_overwriting_inputs
-from instructmine.io.pool import iter_pool, open_pool
+from instructmine.io.pool import iter_pool, open_pool, require_records
 
 EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
 _SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
@@ -91,7 +91,7 @@ def export_pool(
     out = Path(out)
     skipped_path = out.with_name(out.name + ".skipped.jsonl")
     refuse_overwriting_inputs([out, skipped_path], [pool])
-    open_pool(pool)  # a missing or malformed pool fails before anything is written
+    require_records(pool, "export")  # missing, malformed or empty: fails before any write
     out.parent.mkdir(parents=True, exist_ok=True)
     convert = _CONVERT[fmt]
     array = fmt != "messages"

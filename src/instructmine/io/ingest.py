@@ -246,15 +246,16 @@ class _Run:
                 if adapt is None:
                     raise RecordError("format unknown (no object record to detect it from)")
                 convs = adapt(raw)
+                fixes = 0
                 if turn_key is not None:
                     convs, fixes = self.check_turns(convs, turn_key, raw)
-                    part.repaired += fixes > 0
                 for conv in convs:
                     formats.validate(conv, self.max_chars)
             except RecordError as e:
                 part.rejected += 1
                 self.reject(part, loc, _misfit(str(e), raw, fmt, detected), raw)
                 continue
+            part.repaired += fixes > 0  # counted only when the repaired record is kept
             src = spec.name or self.opts.source or _tag(raw, "source") or part.source
             cat = category if force else (_tag(raw, "category") or category)
             meta = None

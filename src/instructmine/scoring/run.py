@@ -85,6 +85,7 @@ def score_pool(
     When ``out_dir/scores.json`` shows the same pool content, indicators (with their models'
     content fingerprints) and join path, the stored summary is returned and nothing runs.
     """
+    from instructmine.atomic import refuse_file_as_folder
     from instructmine.io.pool import require_records
     from instructmine.runners.local import run_local
 
@@ -94,6 +95,7 @@ def score_pool(
 
         import_ray()  # a missing extra is reported before anything is written
     require_records(pool, "score")
+    refuse_file_as_folder(out_dir, "score folder")
     inds = make_indicators(indicators, params)
     outputs = [out_dir / f"{ind.name}.parquet" for ind in inds]
     stage = Stage(

@@ -187,6 +187,7 @@ class _Scheduler:
 
 def _check_inputs(cfg: SearchConfig) -> None:
     """Refuse an empty or unreadable pool or ranking before any folder is made."""
+    from instructmine.atomic import refuse_file_as_folder
     from instructmine.io.pool import require_records
     from instructmine.select.run import ranking_file
 
@@ -194,6 +195,7 @@ def _check_inputs(cfg: SearchConfig) -> None:
         require_records(cfg.pool, "search over")
     if cfg.ranked is not None:
         ranking_file(cfg.ranked)
+    refuse_file_as_folder(cfg.out, "search output folder")
 
 
 def run_search(

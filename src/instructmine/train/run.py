@@ -176,6 +176,7 @@ def train(
     cfg = config or TrainConfig()
     started = time.perf_counter()
     require_records(pool_path, "train on")  # fails fast: missing, not a pool, or empty
+    atomic.refuse_file_as_folder(out_dir, "run folder")
     if cfg.eval_data is not None:
         require_records(cfg.eval_data, "measure the eval loss on")
     if cfg.method == "qlora":
