@@ -53,7 +53,7 @@ def plan_methods(cfg: CompareConfig) -> tuple[list[str], dict[str, str]]:
     """The methods to run and, for each left out, why (an explicit list must be runnable)."""
     missing: dict[str, str] = {}
     if cfg.ranked is None:
-        missing["rule"] = "no `ranked:` file (make one with `instructmine rule rank`)"
+        missing["rule"] = "no `ranked:` file (make one with `instructmine rank`)"
     if not _has_ifd(cfg):
         where = f"{cfg.pool}" + (f" or the score folder {cfg.scores}" if cfg.scores else "")
         missing["ifd"] = (
