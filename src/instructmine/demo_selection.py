@@ -21,6 +21,7 @@ class ArmResult:
 
     name: str
     n: int
+    trained: int
     eval_before: float
     eval_after: float
     run_dir: str
@@ -48,7 +49,11 @@ def selection_step(
     for name, pool in (("top by IFD", top.out), ("random", out / "select_random.parquet")):
         run_dir = out / ("run_ifd" if name != "random" else "run_random")
         run = train(pool, run_dir, config, overwrite=True, console=console)
-        arms.append(ArmResult(name, n, run.eval_loss_before, run.eval_loss_after, str(run_dir)))
+        arms.append(
+            ArmResult(
+                name, n, run.n_records, run.eval_loss_before, run.eval_loss_after, str(run_dir)
+            )
+        )
     return arms
 
 
@@ -57,12 +62,20 @@ def render_arms(arms: list[ArmResult], model: str, data: str, eval_name: str, co
     from rich.table import Table
 
     table = Table(title=f"selection: {model} fine-tuned on {arms[0].n} records of {data}")
-    for col in ("subset", "records", "eval loss before", "eval loss after", "change"):
+    for col in (
+        "subset",
+        "selected",
+        "trained on",
+        "eval loss before",
+        "eval loss after",
+        "change",
+    ):
         table.add_column(col, justify="right")
     for a in arms:
         table.add_row(
             a.name,
             str(a.n),
+            str(a.trained),
             f"{a.eval_before:.4f}",
             f"{a.eval_after:.4f}",
             f"{a.eval_after - a.eval_before:+.4f}",
@@ -73,6 +86,6 @@ def render_arms(arms: list[ArmResult], model: str, data: str, eval_name: str, co
         f"eval set: {eval_name}. Top by IFD minus random: {-gap:+.4f} eval loss (one seed each: "
         "a demo number, not evidence; `instructmine select-compare` gives seeds and a CI). "
         "Ranked by IFD because both built-in rules need the reward score, which has no offline "
-        "model.",
+        "model. 'trained on' leaves out records with no answer token within max_length.",
         highlight=False,
     )

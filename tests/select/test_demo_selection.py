@@ -49,7 +49,10 @@ def test_selection_step_trains_top_ifd_and_random(tmp_path, tiny_llama_dir, monk
     assert len(rand) == arms[0].n and set(rand) != set(top)
     for arm, run in zip(arms, ("run_ifd", "run_random"), strict=True):
         metrics = json.loads((tmp_path / run / "metrics.json").read_text())
-        assert metrics["eval_loss_after"] == arm.eval_after and metrics["n_records"] == arm.n
+        assert (
+            metrics["eval_loss_after"] == arm.eval_after
+            and metrics["n_records"] == arm.trained == arm.n
+        )
     console = Console(record=True, width=200)
     render_arms(arms, "tiny-llama", "the test pool", "eval.parquet", console)
     text = console.export_text()
