@@ -8,7 +8,11 @@ Stages read and write files under the output folder, so each one can be inspecte
    keeps the demo within minutes on a laptop CPU: perplexity and IFD cost about 0.4 s a record
    there; ``instructmine score pool.parquet -o scores`` scores all of it;
 3. ``run/``: a LoRA fine-tune of SmolLM2-135M-Instruct on part of that spread;
-4. ``eval.json``: the fine-tuned model on small slices of every evaluation suite.
+4. ``eval.json``: the fine-tuned model on small slices of every evaluation suite;
+5. ``select_ifd.parquet``, ``select_random.parquet``, ``run_ifd/``, ``run_random/``: the top of
+   the scored spread (by IFD: no built-in rule is computable offline, both need ``reward``)
+   against as many records at random, each fine-tuned with step 3's settings, eval losses side
+   by side (:mod:`instructmine.demo_selection`).
 
 Everything runs offline with models shipped in PyPI packages (DESIGN.md §5). The numbers are
 demo numbers on tiny samples, not benchmark results; every output names its model and data.
@@ -103,6 +107,18 @@ def run_demo(out: Path, console: Console | None = None) -> None:
         "eval loss of the fine-tuned model on the self-instruct sample (one reader for the file):"
         f" training {run.eval_loss_after:.4f} ({run.eval['after']['n_examples']} items), eval"
         f" suite {suite['loss']:.4f} ({suite['n_scored']} items, merged weights reloaded)"
+    )
+
+    console.rule(f"[bold]5. Selection: top {TRAIN_RECORDS} by IFD vs {TRAIN_RECORDS} at random")
+    from instructmine.demo_selection import render_arms, selection_step
+
+    arms = selection_step(out, demo_pool, out / "scores", TRAIN_RECORDS, config, console)
+    render_arms(
+        arms,
+        DEMO_MODEL,
+        f"the scored demo spread ({demo_pool.name}, {SCORE_RECORDS} records)",
+        f"{eval_pool.name} (self-instruct sample, first {config.eval_max_records} items)",
+        console,
     )
 
     console.rule(f"[bold]Demo finished in {time.perf_counter() - started:.0f} s; outputs in {out}")

@@ -129,7 +129,7 @@ def test_explicit_method_without_its_input_is_an_error(compare_yaml):
     cfg["methods"] = ["rule", "random"]
     path.write_text(yaml.safe_dump(cfg))
     r = run_cli("select-compare", path)
-    assert r.returncode == 1 and "method rule" in r.stderr and "rule rank" in r.stderr
+    assert r.returncode == 1 and "method rule" in r.stderr and "instructmine rank" in r.stderr
 
 
 def test_ci_and_verdict():

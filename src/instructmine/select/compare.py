@@ -53,7 +53,7 @@ def plan_methods(cfg: CompareConfig) -> tuple[list[str], dict[str, str]]:
     """The methods to run and, for each left out, why (an explicit list must be runnable)."""
     missing: dict[str, str] = {}
     if cfg.ranked is None:
-        missing["rule"] = "no `ranked:` file (make one with `instructmine rule rank`)"
+        missing["rule"] = "no `ranked:` file (make one with `instructmine rank`)"
     if not _has_ifd(cfg):
         where = f"{cfg.pool}" + (f" or the score folder {cfg.scores}" if cfg.scores else "")
         missing["ifd"] = (
@@ -85,6 +85,8 @@ def _has_ifd(cfg: CompareConfig) -> bool:
 
 def build_subsets(cfg: CompareConfig, methods: list[str]) -> dict[str, tuple[list[str], Path]]:
     """Unit key -> (record ids, subset pool file), for every method and seed."""
+    import numpy as np
+
     from instructmine.io.pool import pool_ids, write_subset
     from instructmine.search.objective import Ranking
     from instructmine.select.config import SelectConfig
@@ -114,8 +116,6 @@ def build_subsets(cfg: CompareConfig, methods: list[str]) -> dict[str, tuple[lis
         for seed in cfg.seeds:
             chosen[Trial(cfg.n, m, seed).key] = (summary.ids, path)
     ids = pool_ids(cfg.pool).to_numpy(zero_copy_only=False)
-    import numpy as np
-
     ranking = Ranking(ids, np.arange(len(ids)))
     for seed in cfg.random_seeds:
         trial = Trial(cfg.n, "random", seed)
