@@ -29,6 +29,7 @@ from rich.console import Console
 DEMO_MODEL = "smollm2-135m-instruct"
 SCORE_RECORDS = 200
 TRAIN_RECORDS = 96
+SELECT_RECORDS = 48  # per arm of the selection step: two fine-tunes half the size of step 3's
 SCORE_MAX_LENGTH = 384
 
 
@@ -109,10 +110,10 @@ def run_demo(out: Path, console: Console | None = None) -> None:
         f" suite {suite['loss']:.4f} ({suite['n_scored']} items, merged weights reloaded)"
     )
 
-    console.rule(f"[bold]5. Selection: top {TRAIN_RECORDS} by IFD vs {TRAIN_RECORDS} at random")
+    console.rule(f"[bold]5. Selection: top {SELECT_RECORDS} by IFD vs {SELECT_RECORDS} at random")
     from instructmine.demo_selection import render_arms, selection_step
 
-    arms = selection_step(out, demo_pool, out / "scores", TRAIN_RECORDS, config, console)
+    arms = selection_step(out, demo_pool, out / "scores", SELECT_RECORDS, config, console)
     render_arms(
         arms,
         DEMO_MODEL,
