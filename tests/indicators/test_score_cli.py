@@ -148,3 +148,13 @@ def test_piped_score_prints_no_progress_bars(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "mtld" in r.stdout  # the summary table
     assert "rec/s" not in r.stdout and "rec/s" not in r.stderr  # no bars when piped
+
+
+def test_piped_help_is_not_padded_to_the_piped_width():
+    env = {k: v for k, v in ENV.items() if k != "COLUMNS"}
+    r = subprocess.run(
+        [*CLI, "score", "--help"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    assert "--indicator" in r.stdout or "-i" in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 300  # piped tables go wider

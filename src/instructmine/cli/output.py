@@ -3,7 +3,8 @@
 Rich wraps at 80 columns when it cannot see a terminal: table cells and error lines then break
 in the middle of file names. Piped output gets a wide virtual width instead, so every table row
 and every message stays on one line (``grep``, ``cut`` and log readers see whole lines). A
-user's own ``COLUMNS`` always wins.
+user's own ``COLUMNS`` always wins. ``--help`` is left alone: its panels fill the width, so a
+wide virtual width would pad every line of piped help with thousands of spaces.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ PIPED_WIDTH = 4000
 
 def unwrap_when_piped() -> None:
     """Give rich a wide width when stdout or stderr is not a terminal (``COLUMNS`` unset)."""
-    if "COLUMNS" in os.environ:
+    if "COLUMNS" in os.environ or "--help" in sys.argv[1:]:
         return
     if not (_isatty(sys.stdout) and _isatty(sys.stderr)):
         os.environ["COLUMNS"] = str(PIPED_WIDTH)
