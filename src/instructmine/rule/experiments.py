@@ -129,9 +129,7 @@ def check_finished_specs(specs_path: Path, specs: list[dict[str, Any]], table: P
 def prepare(cfg: ExperimentsConfig, progress: bool = True) -> tuple[Path, str]:
     """Write the specs file and build (or reuse) the trunk cache; return (specs, trunk path)."""
     from instructmine import atomic
-    from instructmine.rule.trunk_cache import build_cache
-    from instructmine.train.data import read_conversations
-    from instructmine.train.eval_loss import _conversations
+    from instructmine.rule.trunk_cache import cache_for_pool
 
     work = Path(cfg.work_dir)
     specs = make_specs(cfg)
@@ -139,9 +137,7 @@ def prepare(cfg: ExperimentsConfig, progress: bool = True) -> tuple[Path, str]:
     check_finished_specs(specs_path, specs, Path(cfg.out))
     atomic.write_text(specs_path, "".join(json.dumps(s) + "\n" for s in specs))
     wanted = {r for s in specs for r in s["record_ids"]}
-    train = [(rid, m) for rid, m in read_conversations(cfg.pool) if rid in wanted]
-    evals = _conversations(str(cfg.eval), cfg.proxy.eval_max_records)
-    cache = build_cache(cfg.proxy, train, evals, cfg.trunk_dir, progress=progress)
+    cache = cache_for_pool(cfg.proxy, cfg.pool, cfg.eval, cfg.trunk_dir, wanted, progress)
     atomic.write_json(work / "trunk.json", {"trunk_cache": str(cache.path)})
     return specs_path, str(cache.path)
 

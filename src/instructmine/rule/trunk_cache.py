@@ -174,3 +174,22 @@ def build_cache(
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return open_cache(dest)
+
+
+def cache_for_pool(
+    config: ProxyConfig,
+    pool: Path | str,
+    eval_pool: Path | str,
+    root: Path | str | None = None,
+    ids: set[str] | None = None,
+    progress: bool = False,
+) -> TrunkCache:
+    """The trunk cache over ``pool``'s records (only ``ids`` when given) and the first
+    ``config.eval_max_records`` conversations of ``eval_pool``: built once, then found again
+    by its content key."""
+    from instructmine.train.data import read_conversations
+    from instructmine.train.eval_loss import _conversations
+
+    train = [(r, m) for r, m in read_conversations(pool) if ids is None or r in ids]
+    evals = _conversations(str(eval_pool), config.eval_max_records)
+    return build_cache(config, train, evals, root, progress=progress)

@@ -7,8 +7,8 @@
     objective:
       factory: instructmine.search.objectives:subset_loss
       params:
-        fit: instructmine.rule.proxy:eval_loss   # the proxy's "train on POOL, return eval loss"
-        fit_params: {steps: 200}
+        fit: instructmine.rule.proxy_objective:eval_loss  # the rule's proxy fine-tune
+        fit_params: {candidates: pool.parquet, eval: eval.parquet}
 """
 
 from __future__ import annotations

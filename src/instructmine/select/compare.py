@@ -132,14 +132,10 @@ def proxy_fit(cfg: CompareConfig, all_ids: set[str]) -> Callable[[Trial, list[st
 
     def fit(trial: Trial, ids: list[str], subset: Path) -> float:
         from instructmine.rule.proxy import run_proxy
-        from instructmine.rule.trunk_cache import build_cache
-        from instructmine.train.data import read_conversations
-        from instructmine.train.eval_loss import _conversations
+        from instructmine.rule.trunk_cache import cache_for_pool
 
         if not cache:
-            train = [(r, m) for r, m in read_conversations(cfg.pool) if r in all_ids]
-            evals = _conversations(str(cfg.eval), cfg.proxy.eval_max_records)
-            cache.append(build_cache(cfg.proxy, train, evals, cfg.out / "trunk", progress=False))
+            cache.append(cache_for_pool(cfg.proxy, cfg.pool, cfg.eval, cfg.out / "trunk", all_ids))
         return run_proxy(cfg.proxy, cache[0], ids, int(trial.seed)).eval_loss
 
     return fit
