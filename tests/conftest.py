@@ -13,6 +13,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from ray_cluster import ray_cluster  # noqa: F401  (started only by the Ray tests)
 from shared_paths import FIXTURES, REPO, SHARED_DATA, shared_data_or_skip  # noqa: F401
 
+
+@pytest.fixture(autouse=True)
+def _restore_environment():
+    """Undo what a test's in-process CLI call put in ``os.environ`` (the CLI's quiet mode and
+    piped width set variables for the processes it starts): later subprocesses of other tests
+    must see the environment the suite started with."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 # ChatML, as SmolLM2-Instruct uses (without its default system prompt, to keep sequences short).
 CHATML = (
     "{% for message in messages %}"

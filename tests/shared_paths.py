@@ -33,3 +33,12 @@ def run_cli(*args, cwd=None, env=None, timeout=300):
         env={**base, **(env or {})},
         timeout=timeout,
     )
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` giving a child Python its own SIGINT handling: a job started in the
+    background by a non-interactive shell (``cmd &``, some CI runners) inherits SIGINT ignored,
+    and Python then installs no KeyboardInterrupt handler, as it should for such a job."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

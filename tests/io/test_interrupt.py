@@ -15,7 +15,7 @@ import time
 import pyarrow.parquet as pq
 
 from instructmine.io import ingest, pool_rows
-from shared_paths import FIXTURES, REPO
+from shared_paths import FIXTURES, REPO, default_sigint
 
 
 def _start(*args, cwd):
@@ -26,6 +26,7 @@ def _start(*args, cwd):
         text=True,
         cwd=cwd,
         env=dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200"),
+        preexec_fn=default_sigint,
     )
 
 

@@ -97,7 +97,7 @@ def test_ctrl_c_during_train_is_one_line_and_exit_130(tiny_llama_dir, train_pool
     import signal
     import time
 
-    from shared_paths import REPO
+    from shared_paths import REPO, default_sigint
 
     out = tmp_path / "run"
     proc = subprocess.Popen(
@@ -108,6 +108,7 @@ def test_ctrl_c_during_train_is_one_line_and_exit_130(tiny_llama_dir, train_pool
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200"),
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 300
     while not (out / "trainer").exists():  # training has begun writing its run folder
