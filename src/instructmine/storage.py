@@ -151,7 +151,7 @@ class Location:
 
 def _hint(uri: str, message: str) -> str:
     text = message.lower()
-    if "bucket" in text and ("not exist" in text or "nosuchbucket" in text):
+    if "bucket" in text and any(w in text for w in ("not exist", "not found", "nosuchbucket")):
         return "; create the bucket first, or fix its name in the URI"
     if "credential" in text or "access denied" in text or "403" in text:
         return (
