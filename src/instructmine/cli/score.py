@@ -1,7 +1,6 @@
 """``instructmine score``: score a pool with quality indicators (cached, resumable)."""
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -49,8 +48,10 @@ def score(
         ),
     ] = None,
     join: Annotated[
-        Path | None,
-        typer.Option("--join", help="Also write the pool with every indicator column here."),
+        str | None,
+        typer.Option(
+            "--join", help="Also write the pool with every indicator column here (a local path)."
+        ),
     ] = None,
     window: Annotated[
         int, typer.Option(min=1, help="Records read and length-sorted at a time.")

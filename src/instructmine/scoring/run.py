@@ -90,9 +90,14 @@ def score_pool(
     """
     from instructmine.io.pool import require_records
     from instructmine.runners.local import run_local
-    from instructmine.storage import as_ref, open_output
+    from instructmine.storage import as_ref, is_uri, open_output
 
     pool, out = as_ref(pool), open_output(out_dir)
+    if join is not None and is_uri(str(join)):
+        raise ValueError(
+            f"--join {join}: the joined pool is written to a local path only; give a path "
+            "(the score files themselves can go to a URI with -o)"
+        )
     if runner == "ray":
         from instructmine.cluster import import_ray
 
