@@ -73,7 +73,7 @@ def _digest(ref: Path | str, known: dict[str, Any] | None) -> dict[str, Any] | N
 
     if is_uri(str(ref)):
         loc = open_output(str(ref))
-        if not loc.exists():
+        if not loc.is_file():  # a missing object, or a prefix ("folder"): not hashed
             return None
         return {"sha256": hashlib.sha256(loc.read_bytes()).hexdigest()}
     path = Path(ref)

@@ -75,6 +75,12 @@ class Location:
 
         return self._call(lambda: self.fs.get_file_info(self.path).type != pafs.FileType.NotFound)
 
+    def is_file(self) -> bool:
+        """True when a file (an object, on object storage) is here."""
+        import pyarrow.fs as pafs
+
+        return self._call(lambda: self.fs.get_file_info(self.path).type == pafs.FileType.File)
+
     def mkdir(self) -> None:
         """Create the folder (locally; object stores have no folders to create)."""
         if self.local:

@@ -112,3 +112,16 @@ def test_cli_reads_the_pool_from_s3_and_names_a_missing_bucket(s3_server, pool, 
                          timeout=300)  # fmt: skip
     assert res.returncode != 0
     assert "s3://no-such-bucket/" in res.stderr and "create the bucket" in res.stderr
+
+
+def test_location_keeps_the_uri_options_and_names_a_bad_scheme():
+    from instructmine.storage import StorageError
+
+    loc = open_output("s3://bucket/scores/?endpoint_override=127.0.0.1:9&scheme=http")
+    part = loc / "cache" / "part-1.parquet"
+    assert (part.path, str(part)) == (
+        "bucket/scores/cache/part-1.parquet",
+        "s3://bucket/scores/cache/part-1.parquet?endpoint_override=127.0.0.1:9&scheme=http",
+    )
+    with pytest.raises(StorageError, match=r"nope://x/y: pyarrow cannot open this URI.*s3://"):
+        open_output("nope://x/y")

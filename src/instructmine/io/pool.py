@@ -138,7 +138,7 @@ def open_pool(path: Path | str) -> pq.ParquetFile:
     source = path
     if is_uri(str(path)):  # object storage: s3://bucket/pool.parquet
         loc = open_output(str(path))
-        if not loc.exists():
+        if not loc.is_file():
             raise PoolError(f"{path}: no such pool file (check the URI, or upload the pool)")
         source = loc.fs.open_input_file(loc.path)
     else:
