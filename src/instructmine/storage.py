@@ -44,7 +44,8 @@ def _split_query(uri: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Location:
-    """A file or folder on a pyarrow file system; ``uri`` is how it is shown and recorded."""
+    """A file or folder on a pyarrow file system: ``path`` on ``fs`` is what is read and
+    written, ``uri`` is how it is shown and recorded (a local path as the user gave it)."""
 
     fs: Any
     path: str
@@ -178,7 +179,8 @@ def as_ref(ref: Path | str) -> Path | str:
 def open_output(ref: Path | str | Location) -> Location:
     """The :class:`Location` of a local path or a pyarrow URI (``s3://bucket/prefix?...``).
 
-    Local paths are made absolute (Ray actors' working folders differ). A URI's query string
+    A local path is read and written by its absolute path (Ray actors' working folders
+    differ) and shown as given. A URI's query string
     (``endpoint_override``, ``region``, ...) configures its file system and is kept in the
     URIs of the files under it. Raises :class:`StorageError` naming the URI and the fix when
     the scheme is unknown or the store is unreachable.
@@ -188,8 +190,8 @@ def open_output(ref: Path | str | Location) -> Location:
     if not is_uri(ref):
         import pyarrow.fs as pafs
 
-        path = str(Path(str(ref).removeprefix("file://")).absolute())
-        return Location(pafs.LocalFileSystem(), path, path)
+        given = Path(str(ref).removeprefix("file://"))
+        return Location(pafs.LocalFileSystem(), str(given.absolute()), str(given))
     import pyarrow.fs as pafs
 
     try:

@@ -98,7 +98,7 @@ def score(
     from instructmine.runners.local import ScoringError, cached_chunks
     from instructmine.scoring import score_pool
     from instructmine.scoring.render import render_summary
-    from instructmine.storage import StorageError
+    from instructmine.storage import StorageError, open_output
 
     try:
         params = parse_overrides(param or [], option="--param", min_depth=2)
@@ -108,7 +108,7 @@ def score(
     def kept() -> str:
         n = cached_chunks(out)
         return (
-            f"{n} finished chunk(s) are kept in {out.rstrip('/')}/cache; re-run the same "
+            f"{n} finished chunk(s) are kept in {open_output(out) / 'cache'}; re-run the same "
             "command to resume (finished chunks are not scored again)"
         )
 
