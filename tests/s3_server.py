@@ -53,7 +53,7 @@ def _free_port() -> int:
 
 
 def _wait(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # importing moto takes minutes on a loaded machine
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"moto server exited: {log.read_text()[-2000:]}")
