@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ray_cluster import ray_cluster  # noqa: F401  (started only by the Ray tests)
+from s3_server import s3_server  # noqa: F401  (started only by the object-storage tests)
 from shared_paths import FIXTURES, REPO, SHARED_DATA, shared_data_or_skip  # noqa: F401
 
 

@@ -33,6 +33,7 @@ See ``docs/stages.md`` for the run-folder format and how to add a stage.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -41,28 +42,40 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from instructmine import atomic
 from instructmine.fingerprint import (
     digest_json,
     file_digest,
     folder_fingerprint,
     model_fingerprint,
 )
+from instructmine.storage import as_ref
 
 STAGE_KEY = "stage"
 
 
 def read_manifest(path: Path | str) -> dict[str, Any] | None:
-    """A stage manifest's JSON document, or None when absent or unreadable."""
+    """A stage manifest's JSON document (a path or a URI), or None when absent or unreadable."""
+    from instructmine.storage import open_output
+
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(open_output(path).read_bytes().decode("utf-8"))
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) else None
 
 
 def _digest(ref: Path | str, known: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Digest of a file or folder; None when it is neither (it cannot be hashed)."""
+    """Digest of a file or folder; None when it is neither (it cannot be hashed).
+
+    An object-storage file (``s3://...``) is read whole and named by its SHA-256.
+    """
+    from instructmine.storage import is_uri, open_output
+
+    if is_uri(str(ref)):
+        loc = open_output(str(ref))
+        if not loc.is_file():  # a missing object, or a prefix ("folder"): not hashed
+            return None
+        return {"sha256": hashlib.sha256(loc.read_bytes()).hexdigest()}
     path = Path(ref)
     if path.is_file():
         return file_digest(path, known if known and "sha256" in known else None)
@@ -121,9 +134,9 @@ class Stage:
         ):
             return None
         for ref, recorded in (block.get("outputs") or {}).items():
-            if not Path(ref).exists() or not _same(_digest(ref, recorded), recorded):
+            if not _same(_digest(ref, recorded), recorded):
                 return None
-        if {str(Path(o)) for o in self.outputs} - set(block.get("outputs") or {}):
+        if {str(as_ref(o)) for o in self.outputs} - set(block.get("outputs") or {}):
             return None
         return doc
 
@@ -137,15 +150,21 @@ class Stage:
             "config": dict(self.config),
             "config_hash": self.config_hash,
             "inputs": self._input_digests,
-            "outputs": {str(Path(o)): _digest(o, None) for o in self.outputs},
+            "outputs": {str(as_ref(o)): _digest(o, None) for o in self.outputs},
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - self._started, 2) if self._started else None,
         }
 
     def write(self, manifest: Path | str, summary: Mapping[str, Any]) -> dict[str, Any]:
-        """Write ``summary`` plus the stage block to ``manifest`` atomically; return it."""
+        """Write ``summary`` plus the stage block to ``manifest`` atomically; return it.
+
+        ``manifest`` may be a URI (one upload: it appears whole, after the outputs it names).
+        """
+        from instructmine.storage import open_output
+
         doc = {**dict(summary), STAGE_KEY: self.block()}
-        atomic.write_json(manifest, doc)
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+        open_output(manifest).write_text(text)
         return doc
 
 

@@ -1,7 +1,6 @@
 """``instructmine score``: score a pool with quality indicators (cached, resumable)."""
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,8 +17,21 @@ class RunnerChoice(StrEnum):
 
 @app.command()
 def score(
-    pool: Annotated[Path, typer.Argument(help="Pool Parquet file (from `instructmine ingest`).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the score files.")],
+    pool: Annotated[
+        str,
+        typer.Argument(
+            help="Pool Parquet file (from `instructmine ingest`): a path or a URI (s3://...)."
+        ),
+    ],
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the score files: a path, or a URI pyarrow understands, e.g. "
+            "s3://bucket/prefix or s3://bucket/prefix?endpoint_override=host:9000 (docs/ray.md).",
+        ),
+    ],
     indicator: Annotated[
         list[str] | None,
         typer.Option(
@@ -36,8 +48,10 @@ def score(
         ),
     ] = None,
     join: Annotated[
-        Path | None,
-        typer.Option("--join", help="Also write the pool with every indicator column here."),
+        str | None,
+        typer.Option(
+            "--join", help="Also write the pool with every indicator column here (a local path)."
+        ),
     ] = None,
     window: Annotated[
         int, typer.Option(min=1, help="Records read and length-sorted at a time.")
@@ -84,6 +98,7 @@ def score(
     from instructmine.runners.local import ScoringError, cached_chunks
     from instructmine.scoring import score_pool
     from instructmine.scoring.render import render_summary
+    from instructmine.storage import StorageError, open_output
 
     try:
         params = parse_overrides(param or [], option="--param", min_depth=2)
@@ -93,8 +108,8 @@ def score(
     def kept() -> str:
         n = cached_chunks(out)
         return (
-            f"{n} finished chunk(s) are kept in {out / 'cache'}; re-run the same command to "
-            "resume (finished chunks are not scored again)"
+            f"{n} finished chunk(s) are kept in {open_output(out) / 'cache'}; re-run the same "
+            "command to resume (finished chunks are not scored again)"
         )
 
     with on_interrupt(kept):
@@ -121,6 +136,7 @@ def score(
             FileNotFoundError,
             RayUnavailableError,
             RayConnectError,
+            StorageError,
         ) as e:
             raise fail(e) from None
     if as_json:

@@ -129,15 +129,26 @@ def _type_problem(name: str, typ: pa.DataType) -> str | None:
 def open_pool(path: Path | str) -> pq.ParquetFile:
     """Open a pool Parquet file, checking it is one: the one opener every stage uses.
 
+    ``path`` may also be a pyarrow URI (``s3://bucket/pool.parquet``).
     Raises :class:`PoolError` naming the file and the fix for a missing file, a file that is
     not Parquet, or missing / mistyped canonical columns (``id``, ``source``, ``messages``).
     """
-    path = Path(path)
-    if not path.is_file():
-        what = "is a folder, not a pool file" if path.is_dir() else "no such pool file"
-        raise PoolError(f"{path}: {what} (make a pool with `instructmine ingest`)")
+    from instructmine.storage import is_uri, open_output
+
+    source = path
+    if is_uri(str(path)):  # object storage: s3://bucket/pool.parquet
+        loc = open_output(str(path))
+        if not loc.is_file():
+            raise PoolError(f"{path}: no such pool file (check the URI, or upload the pool)")
+        source = loc.fs.open_input_file(loc.path)
+    else:
+        path = Path(path)
+        if not path.is_file():
+            what = "is a folder, not a pool file" if path.is_dir() else "no such pool file"
+            raise PoolError(f"{path}: {what} (make a pool with `instructmine ingest`)")
+        source = path
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(source)
     except Exception as e:  # pyarrow raises ArrowInvalid / OSError for non-Parquet files
         raise PoolError(
             f"{path}: not a Parquet pool file ({e}); make one with `instructmine ingest`"

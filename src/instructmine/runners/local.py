@@ -26,11 +26,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from instructmine import atomic
 from instructmine.indicators.base import Indicator, check_scores, examples_from_batch
 from instructmine.indicators.state import RunState
 from instructmine.io.pool import open_pool, pool_ids
 from instructmine.runners.parts import PartStore
+from instructmine.storage import Location, as_ref, open_output
 
 META_KEY = b"instructmine"
 
@@ -39,7 +39,7 @@ class ScoringError(RuntimeError):
     """An indicator failed on some records (the message names the pool, indicator and ids)."""
 
 
-def cache_root(out_dir: Path, ind: Indicator) -> tuple[Path, dict[str, Any]]:
+def cache_root(out_dir: Location, ind: Indicator) -> tuple[Location, dict[str, Any]]:
     """Cache folder of an indicator (pool indicators: of its per-record state) and its info.
 
     Keys hold the model's content fingerprint, so re-trained weights never reuse old scores.
@@ -62,8 +62,11 @@ def run_local(
     progress: bool = True,
     on_chunk: Callable[[str, int], None] | None = None,
     threads: int | None = None,
-) -> dict[str, Path]:
+) -> dict[str, Path | str]:
     """Score ``pool`` with ``indicators`` into ``out_dir``; return each indicator's output file.
+
+    ``out_dir`` is a local folder or a pyarrow URI (``s3://bucket/prefix``, see
+    :func:`instructmine.storage.open_output`); files on a URI are returned as URI strings.
 
     The run owns one :class:`~instructmine.indicators.state.RunState` (models and memos shared
     by its indicators); nothing is kept after it returns. ``window`` records are read and
@@ -72,7 +75,7 @@ def run_local(
     intra-op threads (on a machine shared with other jobs, 1 thread can be faster than spinning
     OpenMP threads over busy cores).
     """
-    pool, out_dir = Path(pool), Path(out_dir)
+    pool, out_dir = as_ref(pool), open_output(out_dir)
     plan = plan_run(pool, indicators, out_dir)
     ids, stores, done, todo = plan.ids, plan.stores, plan.done, plan.todo
     pf = open_pool(pool)
@@ -118,7 +121,7 @@ class RunPlan:
         return [ind for ind in self.indicators if self.todo[ind.name]]
 
 
-def plan_run(pool: Path, indicators: Sequence[Indicator], out_dir: Path) -> RunPlan:
+def plan_run(pool: Path | str, indicators: Sequence[Indicator], out_dir: Location) -> RunPlan:
     """Open every indicator's cache in ``out_dir`` and count what is left (any runner)."""
     names = [ind.name for ind in indicators]
     if len(set(names)) != len(names):
@@ -126,7 +129,7 @@ def plan_run(pool: Path, indicators: Sequence[Indicator], out_dir: Path) -> RunP
     ids = pool_ids(pool)
     if len(ids) == 0:
         raise ScoringError(f"{pool}: the pool has no records; nothing to score")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir()
     stores, done, todo = {}, {}, {}
     for ind in indicators:
         root, info = cache_root(out_dir, ind)
@@ -154,7 +157,7 @@ def _torch_threads(threads: int | None):
 
 
 def score_window(
-    pool: Path,
+    pool: Path | str,
     ind: Indicator,
     batch: pa.RecordBatch | pa.Table,
     done: pa.Array,
@@ -209,7 +212,9 @@ def _in_pool_order(ids: pa.Array, table: pa.Table, what: str) -> pa.Table:
     return table.take(pos)
 
 
-def finish(pool: Path, ind: Indicator, ids: pa.Array, store: PartStore, out_dir: Path) -> Path:
+def finish(
+    pool: Path | str, ind: Indicator, ids: pa.Array, store: PartStore, out_dir: Location
+) -> Path | str:
     """Write ``OUT/<indicator>.parquet`` from the cache, in pool order, with provenance."""
     what = f"{pool}: indicator {ind.name!r}"
     cached = store.read()
@@ -225,14 +230,19 @@ def finish(pool: Path, ind: Indicator, ids: pa.Array, store: PartStore, out_dir:
         result = pa.table({"id": ids, **cols})
     meta = {"pool": str(pool), **ind.provenance()}
     result = result.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
-    path = out_dir / f"{ind.name}.parquet"
-    atomic.write_table(result, path)
-    return path
+    dest = out_dir / f"{ind.name}.parquet"
+    dest.write_table(result)
+    return as_ref(dest.uri)
 
 
 def cached_chunks(out_dir: Path | str) -> int:
     """How many finished chunks the score cache under ``out_dir`` holds (all indicators)."""
-    return sum(1 for _ in (Path(out_dir) / "cache").glob("*/part-*.parquet"))
+    import pyarrow.fs as pafs
+
+    cache = open_output(out_dir) / "cache"
+    selector = pafs.FileSelector(cache.path, allow_not_found=True, recursive=True)
+    infos = cache.fs.get_file_info(selector)
+    return sum(1 for i in infos if i.base_name.startswith("part-") and i.path.endswith(".parquet"))
 
 
 def _progress(enabled: bool):

@@ -13,7 +13,8 @@ same parts: nothing lost, nothing twice. The driver then writes ``OUT/<indicator
 with the local runner's :func:`~instructmine.runners.local.finish` (same bytes as a local run).
 
 ``out_dir`` (and the pool) must be on a path every node reaches: a shared file system mounted
-at the same path on every node (``docs/ray.md``).
+at the same path on every node, or a pyarrow URI such as ``s3://bucket/prefix`` (every node
+then needs credentials for the store; ``docs/ray.md``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from instructmine.indicators.base import Indicator
 from instructmine.runners.local import ScoringError, finish, plan_run, score_window
 from instructmine.runners.parts import PartStore
+from instructmine.storage import as_ref, open_output
 
 
 class RayScoreOptions(BaseModel):
@@ -68,7 +70,7 @@ class _Scorer:
             import torch
 
             torch.set_num_threads(threads)
-        self.pool = Path(pool)
+        self.pool = as_ref(pool)
         self.indicators = indicators
         self.stores = stores
         self.done = done
@@ -122,7 +124,7 @@ def run_ray(
     chunk_size: int = 64,
     on_chunk: Callable[[str, int], None] | None = None,
     threads: int | None = None,
-) -> dict[str, Path]:
+) -> dict[str, Path | str]:
     """Score ``pool`` with ``indicators`` into ``out_dir`` on Ray; return each output file.
 
     Same outputs, cache and resume as :func:`~instructmine.runners.local.run_local`: records
@@ -133,14 +135,16 @@ def run_ray(
     from instructmine.cluster import connect
 
     options = options or RayScoreOptions()
-    pool, out_dir = Path(pool), Path(out_dir)
-    plan = plan_run(pool, indicators, out_dir.resolve())  # actors' working folders differ
+    pool, out_dir = as_ref(pool), open_output(out_dir)  # local paths made absolute
+    plan = plan_run(pool, indicators, out_dir)
     pending = plan.pending()
     if pending:
         gpus = options.num_gpus if needs_model(pending) else 0.0
         with connect(options.address) as ray:
             ray.data.DataContext.get_current().enable_progress_bars = False
-            ds = ray.data.read_parquet(str(pool.resolve())).select_columns(["id", "messages"])
+            source = open_output(pool)
+            ds = ray.data.read_parquet(source.path, filesystem=source.fs)
+            ds = ds.select_columns(["id", "messages"])
             ds = ds.repartition(target_num_rows_per_block=window)
             ds = ds.map_batches(
                 _Scorer,

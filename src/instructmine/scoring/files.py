@@ -16,10 +16,15 @@ MANIFEST = "scores.json"
 
 
 def load_scores(files: Mapping[str, Path | str]) -> pa.Table:
-    """One table: ``id`` plus every indicator's columns (files must share the pool order)."""
+    """One table: ``id`` plus every indicator's columns (files must share the pool order).
+
+    Files may be local paths or pyarrow URIs (``s3://...``).
+    """
+    from instructmine.storage import open_output
+
     table = None
     for name, path in files.items():
-        t = pq.read_table(path)
+        t = open_output(path).read_table()
         if table is None:
             table = t
             continue
@@ -33,12 +38,15 @@ def load_scores(files: Mapping[str, Path | str]) -> pa.Table:
     return table
 
 
-def files_from_dir(out_dir: Path | str) -> dict[str, Path]:
-    """The score files recorded in ``out_dir/scores.json``."""
-    manifest = Path(out_dir) / MANIFEST
+def files_from_dir(out_dir: Path | str) -> dict[str, Path | str]:
+    """The score files recorded in ``out_dir/scores.json`` (a folder or a URI)."""
+    from instructmine.storage import as_ref, open_output
+
+    manifest = open_output(as_ref(out_dir)) / MANIFEST
     if not manifest.exists():
         raise FileNotFoundError(f"{manifest} not found: run `instructmine score` into that folder")
-    return {k: Path(v) for k, v in json.loads(manifest.read_text())["files"].items()}
+    files = json.loads(manifest.read_bytes().decode("utf-8"))["files"]
+    return {k: as_ref(v) for k, v in files.items()}
 
 
 def join_pool(
@@ -89,8 +97,9 @@ def read_embeddings(out_dir: Path | str, indicator: str = "knn_6") -> tuple[pa.A
     from instructmine.indicators.registry import create
     from instructmine.runners.local import META_KEY, cache_root
     from instructmine.runners.parts import PartStore
+    from instructmine.storage import as_ref, open_output
 
-    out_dir = Path(out_dir)
+    out_dir = as_ref(out_dir)
     files = files_from_dir(out_dir)
     if indicator not in files:
         have = ", ".join(files) or "none"
@@ -98,13 +107,13 @@ def read_embeddings(out_dir: Path | str, indicator: str = "knn_6") -> tuple[pa.A
             f"{out_dir}: no {indicator!r} scores (this run has: {have}); score the pool with "
             f"`instructmine score POOL -o {out_dir} -i {indicator}`"
         )
-    result = pq.read_table(files[indicator])
+    result = open_output(files[indicator]).read_table()
     meta = json.loads(result.schema.metadata[META_KEY])
     ind = create(indicator, **meta["params"])
     if ind.kind != "pool":
         raise ValueError(f"{indicator!r} is a record indicator; it stores no embeddings")
-    root, _ = cache_root(out_dir, ind)
-    table = PartStore(root, {}).read() if root.is_dir() else None
+    root, _ = cache_root(open_output(out_dir), ind)
+    table = PartStore(root, {}).read() if (root / "cache.json").exists() else None
     if table is None:
         raise FileNotFoundError(
             f"{out_dir}: the embeddings behind {indicator!r} are not in the cache (the model "

@@ -75,6 +75,9 @@ def score_pool(
 ) -> ScoreSummary:
     """Score ``pool`` (canonical Parquet) with ``indicators`` into ``out_dir`` and summarise.
 
+    ``out_dir`` (and ``pool``) may be a local path or a pyarrow URI such as
+    ``s3://bucket/prefix?endpoint_override=host:9000`` (``docs/ray.md``, "Outputs").
+
     ``params`` maps an indicator name to its parameters, e.g.
     ``{"perplexity": {"model": "smollm2-135m-instruct", "batch_size": 8}}``.
     With ``join``, also write the pool with every indicator column appended there.
@@ -88,8 +91,14 @@ def score_pool(
     from instructmine.atomic import refuse_file_as_folder
     from instructmine.io.pool import require_records
     from instructmine.runners.local import run_local
+    from instructmine.storage import as_ref, is_uri, open_output
 
-    pool, out_dir = Path(pool), Path(out_dir)
+    pool, out = as_ref(pool), open_output(out_dir)
+    if join is not None and is_uri(str(join)):
+        raise ValueError(
+            f"--join {join}: the joined pool is written to a local path only; give a path "
+            "(the score files themselves can go to a URI with -o)"
+        )
     if runner == "ray":
         from instructmine.cluster import import_ray
 
@@ -97,7 +106,7 @@ def score_pool(
     require_records(pool, "score")
     refuse_file_as_folder(out_dir, "score folder")
     inds = make_indicators(indicators, params)
-    outputs = [out_dir / f"{ind.name}.parquet" for ind in inds]
+    outputs = [as_ref((out / f"{ind.name}.parquet").uri) for ind in inds]
     stage = Stage(
         "score",
         STAGE_VERSION,
@@ -105,20 +114,21 @@ def score_pool(
         inputs={"pool": pool},
         outputs=outputs + ([Path(join)] if join is not None else []),
     )
-    done = stage.done(out_dir / MANIFEST)
+    manifest = as_ref((out / MANIFEST).uri)
+    done = stage.done(manifest)
     if done is not None:
         return ScoreSummary.from_dict(done, skipped=True)
     if runner == "ray":
         from instructmine.runners.ray_runner import run_ray
 
         files = run_ray(
-            pool, inds, out_dir, options=ray, window=window, chunk_size=chunk_size, threads=threads
+            pool, inds, out, options=ray, window=window, chunk_size=chunk_size, threads=threads
         )
     else:
         files = run_local(
             pool,
             inds,
-            out_dir,
+            out,
             window=window,
             chunk_size=chunk_size,
             progress=progress,
@@ -136,5 +146,5 @@ def score_pool(
     )
     if join is not None:
         summary.joined = str(join_pool(pool, files, Path(join)))
-    stage.write(out_dir / MANIFEST, summary.to_dict())
+    stage.write(manifest, summary.to_dict())  # last: a run that stops before has no manifest
     return summary
