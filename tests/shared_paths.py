@@ -42,3 +42,18 @@ def default_sigint() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def tiny_proxy(model_dir) -> dict:
+    """Proxy settings (``ProxyConfig``) for a tiny model built in a test: one cached layer,
+    three steps, short sequences, six eval records, one thread."""
+    return {
+        "model": str(model_dir),
+        "cached_layers": 1,
+        "steps": 3,
+        "batch_size": 4,
+        "max_length": 64,
+        "eval_max_records": 6,
+        "lr": 1e-3,
+        "threads": 1,
+    }

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from instructmine.schema import table_from_records
+from shared_paths import tiny_proxy
 
 SOURCES = ("alpha", "beta", "gamma")
 
@@ -47,16 +48,7 @@ def experiments_yaml(tmp_path, rule_data, tiny_llama_dir) -> Path:
         "out": "experiments.jsonl",
         "work_dir": "work",
         "trunk_dir": "trunk",
-        "proxy": {
-            "model": str(tiny_llama_dir),
-            "cached_layers": 1,
-            "steps": 3,
-            "batch_size": 4,
-            "max_length": 64,
-            "eval_max_records": 6,
-            "lr": 1e-3,
-            "threads": 1,
-        },
+        "proxy": tiny_proxy(tiny_llama_dir),
         "sampling": {"k": 4, "n_records": 12, "noise_subsets": 1, "noise_seeds": 2},
     }
     path = tmp_path / "experiments.yaml"

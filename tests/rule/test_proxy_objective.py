@@ -6,26 +6,14 @@ from instructmine.io.pool import write_subset
 from instructmine.rule.proxy_objective import eval_loss
 from instructmine.search.objective import SearchContext, Trial
 from instructmine.search.objectives import subset_loss
-
-
-def _proxy(tiny_llama_dir) -> dict:
-    return {
-        "model": str(tiny_llama_dir),
-        "cached_layers": 1,
-        "steps": 3,
-        "batch_size": 4,
-        "max_length": 64,
-        "eval_max_records": 6,
-        "lr": 1e-3,
-        "threads": 1,
-    }
+from shared_paths import tiny_proxy
 
 
 def test_proxy_fit_hook_shares_one_cache_and_separates_subsets(tmp_path, rule_data, tiny_llama_dir):
     params = {
         "candidates": str(rule_data["pool"]),
         "eval": str(rule_data["eval"]),
-        "proxy": _proxy(tiny_llama_dir),
+        "proxy": tiny_proxy(tiny_llama_dir),
         "trunk_dir": str(tmp_path / "trunk"),
     }
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
@@ -55,7 +43,7 @@ def test_size_search_objective_runs_the_proxy_on_top_n(tmp_path, rule_data, tiny
         fit_params={
             "candidates": str(rule_data["pool"]),
             "eval": str(rule_data["eval"]),
-            "proxy": _proxy(tiny_llama_dir),
+            "proxy": tiny_proxy(tiny_llama_dir),
             "trunk_dir": str(tmp_path / "trunk"),
         },
     )

@@ -16,7 +16,7 @@ from instructmine.scoring import score_pool
 from instructmine.select.compare import run_compare
 from instructmine.select.compare_config import load_compare_config
 from instructmine.select.compare_stats import compare_table, diff_ci
-from shared_paths import FIXTURES, run_cli
+from shared_paths import FIXTURES, run_cli, tiny_proxy
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +50,7 @@ def compare_yaml(tmp_path, tiny_llama_dir, compare_data):
         "seeds": [0, 1],
         "random_seeds": [0, 1, 2],
         "objective": "proxy",
-        "proxy": {
-            "model": str(tiny_llama_dir),
-            "cached_layers": 1,
-            "steps": 3,
-            "batch_size": 4,
-            "max_length": 64,
-            "eval_max_records": 6,
-            "lr": 1e-3,
-            "threads": 1,
-        },
+        "proxy": tiny_proxy(tiny_llama_dir),
     }
     path = tmp_path / "compare.yaml"
     path.write_text(yaml.safe_dump(cfg))

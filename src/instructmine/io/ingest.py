@@ -194,13 +194,17 @@ class _Run:
         self.out = Path(out)
         self.rejects_path = self.out.with_name(self.out.stem + ".rejects.jsonl")
         self.summary = IngestSummary(out=str(self.out), rejects=str(self.rejects_path))
-        self.writer = PoolWriter(self.out)
-        self.rejects = open(self.rejects_path, "wb")  # noqa: SIM115
         self.counter = OccurrenceCounter()
         self.builder = BatchBuilder()
         self.progress = progress
         self.max_chars = int(opts.max_record_mb * 1e6)
         self.references = formats.load_references(opts.references) if opts.references else None
+        self.writer = PoolWriter(self.out)
+        try:
+            self.rejects = open(self.rejects_path, "wb")  # noqa: SIM115
+        except BaseException:  # Ctrl-C or an unwritable rejects path: drop the pool's temporary
+            self.writer.abort()
+            raise
 
     def reject(self, part: PartSummary, loc: Location, reason: str, raw: Any = None) -> None:
         r = Reject(part.source, loc, reason, None if raw is None else excerpt(raw))
@@ -369,8 +373,9 @@ def ingest(
     done = stage.done(manifest_path(out))
     if done is not None:
         return IngestSummary.from_dict(done, up_to_date=True)
-    run = _Run(Path(out), opts, progress, stage)
+    run: _Run | None = None
     try:
+        run = _Run(Path(out), opts, progress, stage)
         for spec in specs:
             default_name = spec.name or opts.source or source_name(spec.path)
             try:
@@ -389,10 +394,11 @@ def ingest(
                     _file_error(run, part, e, append=False)
         if opts.strict and run.summary.file_errors:
             raise IngestError(run.summary.file_errors[0].error or "file error")
-    except BaseException:
-        run.abort()
+        run.finish()
+    except BaseException:  # Ctrl-C included, also while the pool is being finished
+        if run is not None:
+            run.abort()
         raise
-    run.finish()
     return run.summary
 
 

@@ -85,8 +85,12 @@ class PoolWriter:
             raise OutputPathError(f"{self.path} is a folder; give a pool file path to write")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = temporary_sibling(self.path)
-        self._writer = pq.ParquetWriter(self._tmp, SCHEMA, compression="zstd")
         self.rows = 0
+        try:
+            self._writer = pq.ParquetWriter(self._tmp, SCHEMA, compression="zstd")
+        except BaseException:  # Ctrl-C after the file was created: leave nothing behind
+            self._tmp.unlink(missing_ok=True)
+            raise
 
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Append a batch (one Parquet row group per batch)."""
@@ -100,9 +104,13 @@ class PoolWriter:
         os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
-        """Drop the partial file."""
-        self._writer.close()
-        self._tmp.unlink(missing_ok=True)
+        """Drop the partial file (even when closing the interrupted writer fails)."""
+        try:
+            self._writer.close()
+        except Exception:  # a write cut short by Ctrl-C can leave the writer unclosable
+            pass
+        finally:
+            self._tmp.unlink(missing_ok=True)
 
 
 REQUIRED = ("id", "source", "messages")
