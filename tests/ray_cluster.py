@@ -116,8 +116,9 @@ def ray_cluster():
         "OMP_WAIT_POLICY": "PASSIVE",
         "RAY_DATA_DISABLE_PROGRESS_BARS": "1",
     }
-    saved = {k: os.environ.get(k) for k in {**LOOPBACK_ENV, **QUIET_ENV}}
-    os.environ.update({**LOOPBACK_ENV, **QUIET_ENV})  # the driver (this process) too
+    driver_env = pytest.MonkeyPatch()  # the driver (this process) too
+    for k, v in {**LOOPBACK_ENV, **QUIET_ENV}.items():
+        driver_env.setenv(k, v)
     address = f"127.0.0.1:{port}"
     head = _start(
         [
@@ -152,9 +153,5 @@ def ray_cluster():
         yield Cluster(address, head, worker, temp)
     finally:
         _stop(procs)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        driver_env.undo()
         shutil.rmtree(temp, ignore_errors=True)

@@ -8,7 +8,6 @@ sign without some) and restored afterwards; the endpoint is given in each URI
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -50,8 +49,9 @@ def s3_server(tmp_path_factory):
     """A moto S3 server on loopback with the bucket ``instructmine-test``."""
     import pyarrow.fs as pafs
 
-    saved = {k: os.environ.get(k) for k in CREDENTIALS}
-    os.environ.update(CREDENTIALS)
+    env = pytest.MonkeyPatch()
+    for k, v in CREDENTIALS.items():
+        env.setenv(k, v)
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "server.log"
     with open(log, "w") as fh:
@@ -74,8 +74,4 @@ def s3_server(tmp_path_factory):
         yield server
     finally:
         stop(proc)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        env.undo()
