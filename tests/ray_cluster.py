@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from server_process import free_port, port_open
 
 REPO = Path(__file__).resolve().parents[1]
 OBJECT_STORE = 200 * 1024 * 1024
@@ -51,12 +52,6 @@ class Cluster:
             except psutil.NoSuchProcess:
                 continue
         return out
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
@@ -110,7 +105,7 @@ def _alive_nodes(address: str) -> int:
 def ray_cluster():
     """Start the head and a worker node on 127.0.0.1; yield a :class:`Cluster`; stop them."""
     temp = Path(tempfile.mkdtemp(prefix="imr-", dir="/tmp"))
-    port = _free_port()
+    port = free_port()
     pythonpath = os.pathsep.join(
         [str(REPO / d) for d in ("src", "tests", "tests/search", "tests/mix")]
     )
@@ -121,8 +116,9 @@ def ray_cluster():
         "OMP_WAIT_POLICY": "PASSIVE",
         "RAY_DATA_DISABLE_PROGRESS_BARS": "1",
     }
-    saved = {k: os.environ.get(k) for k in {**LOOPBACK_ENV, **QUIET_ENV}}
-    os.environ.update({**LOOPBACK_ENV, **QUIET_ENV})  # the driver (this process) too
+    driver_env = pytest.MonkeyPatch()  # the driver (this process) too
+    for k, v in {**LOOPBACK_ENV, **QUIET_ENV}.items():
+        driver_env.setenv(k, v)
     address = f"127.0.0.1:{port}"
     head = _start(
         [
@@ -141,7 +137,7 @@ def ray_cluster():
         worker = None
         while True:
             assert head.poll() is None, (temp / "head.log").read_text()
-            if worker is None and (temp / "head.log").stat().st_size and _port_open(port):
+            if worker is None and (temp / "head.log").stat().st_size and port_open(port):
                 worker = _start(
                     [f"--address={address}", "--node-ip-address=127.0.0.1"],
                     env,
@@ -157,15 +153,5 @@ def ray_cluster():
         yield Cluster(address, head, worker, temp)
     finally:
         _stop(procs)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        driver_env.undo()
         shutil.rmtree(temp, ignore_errors=True)
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0

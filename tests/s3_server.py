@@ -8,15 +8,13 @@ sign without some) and restored afterwards; the endpoint is given in each URI
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+
+from server_process import free_port, stop, wait_for_port
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -46,32 +44,15 @@ class S3Server:
         return sorted(i.path for i in infos if i.type == pafs.FileType.File)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 240  # importing moto takes minutes on a loaded machine
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"moto server exited: {log.read_text()[-2000:]}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto server did not listen on {port}: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory):
     """A moto S3 server on loopback with the bucket ``instructmine-test``."""
     import pyarrow.fs as pafs
 
-    saved = {k: os.environ.get(k) for k in CREDENTIALS}
-    os.environ.update(CREDENTIALS)
-    port = _free_port()
+    env = pytest.MonkeyPatch()
+    for k, v in CREDENTIALS.items():
+        env.setenv(k, v)
+    port = free_port()
     log = tmp_path_factory.mktemp("moto") / "server.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(
@@ -80,7 +61,8 @@ def s3_server(tmp_path_factory):
             stderr=fh,
         )
     try:
-        _wait(port, proc, log)
+        # importing moto takes minutes on a loaded machine
+        wait_for_port(port, proc, log, name="moto server", timeout=240)
         server = S3Server(port, "instructmine-test")
         admin = pafs.S3FileSystem(
             endpoint_override=f"127.0.0.1:{port}",
@@ -91,14 +73,5 @@ def s3_server(tmp_path_factory):
         admin.create_dir(server.bucket)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        stop(proc)
+        env.undo()

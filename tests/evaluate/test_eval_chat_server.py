@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
 from instructmine.evaluate.judge import Grader, JudgeConfig, JudgmentCache, make_judge
+from server_process import free_port, stop, wait_for_port
 from shared_paths import shared_data_or_skip
 
 pytest.importorskip("llama_cpp", reason="needs llama-cpp-python[server] (dev extra)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _models_listed(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def judge_server(tmp_path_factory):
         gguf = gguf_file("smollm2-135m-instruct")
     except ModelNotFoundError as err:
         pytest.skip(str(err))
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llama_server") / "server.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(
@@ -56,25 +57,18 @@ def judge_server(tmp_path_factory):
         )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"llama.cpp server did not come up; log:\n{log.read_text()[-2000:]}")
-            time.sleep(0.3)
+        wait_for_port(
+            port,
+            proc,
+            log,
+            name="llama.cpp server",
+            timeout=90,
+            ready=lambda: _models_listed(url),
+            interval=0.3,
+        )
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def test_grades_and_pairwise_through_the_server_with_cache(judge_server, tmp_path):

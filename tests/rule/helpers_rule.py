@@ -1,4 +1,4 @@
-"""Synthetic experiments tables drawn from known coefficients plus noise."""
+"""Synthetic experiments tables drawn from known coefficients plus noise, and a small rule."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+from instructmine.rule.rules import Rule, RuleTerm
 
 # Raw-scale aggregates: (mean, sd) of each column across sub-datasets.
 COLUMNS = {
@@ -58,3 +60,16 @@ def write(path: Path, rows: list[dict]) -> Path:
     """Write rows as JSON Lines."""
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def two_term_rule() -> Rule:
+    """A rule on ``reward.mean`` (coef -0.2, mean 1, sd 2) and ``mtld.mean`` (0.1, 50, 10),
+    intercept 0.5: what the ranking tests score pools with."""
+    return Rule(
+        name="t",
+        intercept=0.5,
+        terms=[
+            RuleTerm(aggregate="reward.mean", coef=-0.2, mean=1.0, std=2.0),
+            RuleTerm(aggregate="mtld.mean", coef=0.1, mean=50.0, std=10.0),
+        ],
+    )

@@ -6,21 +6,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers_rule import two_term_rule
 
 from instructmine.rule import order
 from instructmine.rule.rank import rank_pool
-from instructmine.rule.rules import Rule, RuleError, RuleTerm, load_rule
-
-
-def _rule() -> Rule:
-    return Rule(
-        name="t",
-        intercept=0.5,
-        terms=[
-            RuleTerm(aggregate="reward.mean", coef=-0.2, mean=1.0, std=2.0),
-            RuleTerm(aggregate="mtld.mean", coef=0.1, mean=50.0, std=10.0),
-        ],
-    )
+from instructmine.rule.rules import RuleError, load_rule
 
 
 def _scores(path, n, seed=0, nulls=0, ties=False):
@@ -37,7 +27,7 @@ def _expected(t: pa.Table) -> tuple[list[str], np.ndarray]:
     reward = t["reward"].to_numpy(zero_copy_only=False).astype(float)
     mtld = t["mtld"].to_numpy()
     formula = 0.5 - 0.2 * (reward - 1.0) / 2.0 + 0.1 * (mtld - 50.0) / 10.0
-    pred = _rule().predict({"reward": reward, "mtld": mtld})  # same rounding as the rule's
+    pred = two_term_rule().predict({"reward": reward, "mtld": mtld})  # same rounding as the rule's
     np.testing.assert_allclose(pred, formula, equal_nan=True)
     key = np.where(np.isnan(pred), np.inf, pred)
     idx = np.lexsort((np.arange(len(pred)), key))
@@ -48,7 +38,7 @@ def _expected(t: pa.Table) -> tuple[list[str], np.ndarray]:
 def test_rank_equals_a_whole_table_sort(tmp_path, monkeypatch, fan_in):
     monkeypatch.setattr(order, "FAN_IN", fan_in)  # 3: several merge levels
     t = _scores(tmp_path / "s.parquet", 5000, nulls=7, ties=True)
-    s = rank_pool(tmp_path / "s.parquet", _rule(), tmp_path / "r.parquet", batch_rows=300)
+    s = rank_pool(tmp_path / "s.parquet", two_term_rule(), tmp_path / "r.parquet", batch_rows=300)
     assert s.records == 5000 and s.unscored == 7
     got = pq.read_table(tmp_path / "r.parquet")
     ids, pred = _expected(t)
@@ -68,7 +58,7 @@ def test_score_folder_with_one_file_per_indicator(tmp_path):
     pq.write_table(t.select(["id", "mtld"]), folder / "mtld.parquet", row_group_size=333)
     files = {"reward": str(folder / "reward.parquet"), "mtld": str(folder / "mtld.parquet")}
     (folder / "scores.json").write_text(json.dumps({"files": files}))
-    rank_pool(folder, _rule(), tmp_path / "r.parquet", batch_rows=256)
+    rank_pool(folder, two_term_rule(), tmp_path / "r.parquet", batch_rows=256)
     assert pq.read_table(tmp_path / "r.parquet")["id"].to_pylist() == _expected(t)[0]
 
 
@@ -85,10 +75,10 @@ def test_missing_columns_named(tmp_path):
 
 def test_rank_stage_skips_when_unchanged(tmp_path):
     _scores(tmp_path / "s.parquet", 100)
-    first = rank_pool(tmp_path / "s.parquet", _rule(), tmp_path / "r.parquet")
-    again = rank_pool(tmp_path / "s.parquet", _rule(), tmp_path / "r.parquet")
+    first = rank_pool(tmp_path / "s.parquet", two_term_rule(), tmp_path / "r.parquet")
+    again = rank_pool(tmp_path / "s.parquet", two_term_rule(), tmp_path / "r.parquet")
     assert not first.skipped and again.skipped
-    other = _rule().model_copy(update={"intercept": 0.7})
+    other = two_term_rule().model_copy(update={"intercept": 0.7})
     assert not rank_pool(tmp_path / "s.parquet", other, tmp_path / "r.parquet").skipped
 
 

@@ -14,23 +14,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers_rule import two_term_rule
 
 from instructmine.rule.rank import rank_pool
-from instructmine.rule.rules import Rule, RuleTerm
 
 BATCH = 16384
 ROW_GROUP = 4096  # a score file's row group is read whole: the input's groups stay below BATCH
-
-
-def _rule() -> Rule:
-    return Rule(
-        name="t",
-        intercept=0.5,
-        terms=[
-            RuleTerm(aggregate="reward.mean", coef=-0.2, mean=1.0, std=2.0),
-            RuleTerm(aggregate="mtld.mean", coef=0.1, mean=50.0, std=10.0),
-        ],
-    )
 
 
 def _pool(path, n):
@@ -44,13 +33,13 @@ def _pool(path, n):
 def _whole_table_sort(scores, out, batch_rows):
     """The baseline: read the pool, predict, sort it all at once."""
     t = pq.read_table(scores)
-    pred = _rule().predict({c: t[c].to_numpy() for c in _rule().columns})
+    pred = two_term_rule().predict({c: t[c].to_numpy() for c in two_term_rule().columns})
     order = pa.array(np.lexsort((np.arange(len(pred)), pred)))
     pq.write_table(pa.table({"id": t["id"].take(order), "pred": pred[order.to_numpy()]}), out)
 
 
 def _rank(scores, out, batch_rows):
-    rank_pool(scores, _rule(), out, batch_rows=batch_rows)
+    rank_pool(scores, two_term_rule(), out, batch_rows=batch_rows)
 
 
 def _peak(fn, scores, out) -> int:

@@ -247,6 +247,11 @@ def result_row(cfg: GridConfig, inp: UnitInput, results: Mapping[str, Any]) -> d
     }
 
 
+def unit_name(inp: UnitInput) -> str:
+    """How errors name a unit: ``<mixture> seed <seed>``."""
+    return f"{inp.mixture.name} seed {inp.seed}"
+
+
 def run_grid(
     cfg: GridConfig,
     unit: Callable[[UnitInput], Mapping[str, Any]] | None = None,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from instructmine.mix.grid import GridConfig, UnitInput, append_result, result_row
+from instructmine.mix.grid import GridConfig, UnitInput, append_result, result_row, unit_name
 
 
 def _init_worker(threads: int) -> None:
@@ -48,11 +48,12 @@ def run_units_locally(
     Raises ``RuntimeError`` naming the failed mixtures after the others are recorded.
     """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor
+
+    from instructmine.runners.collect import collect_finished, finished_futures
 
     if not pending:
         return 0
-    ran, failed = 0, []
     with ProcessPoolExecutor(
         max_workers=cfg.workers,
         mp_context=multiprocessing.get_context("spawn"),
@@ -60,18 +61,10 @@ def run_units_locally(
         initargs=(worker_threads(cfg.workers, cfg.threads),),
     ) as pool:
         futures = {pool.submit(_run_unit, unit, inp): inp for inp in pending}
-        for future in as_completed(futures):
-            inp = futures[future]
-            try:
-                results = future.result()
-            except Exception as err:  # reported with the mixture's name below
-                failed.append(f"{inp.mixture.name} seed {inp.seed}: {type(err).__name__}: {err}")
-                continue
-            append_result(table, result_row(cfg, inp, results))
-            ran += 1
-    if failed:
-        raise RuntimeError(
-            f"{len(failed)} mixture unit(s) failed (finished ones are in {table}; fix and run "
-            "again to resume): " + "; ".join(failed)
+        return collect_finished(
+            finished_futures(futures),
+            lambda inp, results: append_result(table, result_row(cfg, inp, results)),
+            name=unit_name,
+            what="mixture unit(s) failed",
+            table=table,
         )
-    return ran

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from instructmine.mix.grid import GridConfig, UnitInput, append_result, result_row
+from instructmine.mix.grid import GridConfig, UnitInput, append_result, result_row, unit_name
 
 
 def _run_unit(unit: Callable[[UnitInput], Mapping[str, Any]], inp: UnitInput) -> dict:
@@ -32,27 +32,17 @@ def run_units_on_ray(
     Raises ``RuntimeError`` naming the failed mixtures after the others are recorded.
     """
     from instructmine.cluster import connect
+    from instructmine.runners.collect import collect_finished, finished_refs
 
     if not pending:
         return 0
-    ran, failed = 0, []
     with connect(cfg.ray_address) as ray:
         task = ray.remote(_run_unit).options(**cfg.ray_resources.remote_options())
         refs = {task.remote(unit, inp): inp for inp in pending}
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
-            for ref in ready:
-                inp = refs.pop(ref)
-                try:
-                    results = ray.get(ref)
-                except Exception as err:  # reported with the mixture's name below
-                    failed.append(f"{inp.mixture.name} seed {inp.seed}: {err}")
-                    continue
-                append_result(table, result_row(cfg, inp, results))
-                ran += 1
-    if failed:
-        raise RuntimeError(
-            f"{len(failed)} mixture unit(s) failed on Ray (finished ones are in {table}; fix "
-            "and run again to resume): " + "; ".join(failed)
+        return collect_finished(
+            finished_refs(ray, refs),
+            lambda inp, results: append_result(table, result_row(cfg, inp, results)),
+            name=unit_name,
+            what="mixture unit(s) failed on Ray",
+            table=table,
         )
-    return ran

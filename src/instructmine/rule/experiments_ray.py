@@ -38,6 +38,7 @@ def run_on_ray(specs_path: Path | str, cfg: ExperimentsConfig, trunk_path: str) 
     from rich.console import Console
 
     from instructmine.cluster import connect
+    from instructmine.runners.collect import collect_finished, finished_refs
 
     console = Console(stderr=True)
     finished = {r["experiment_id"] for r in read_rows(cfg.out)}
@@ -47,28 +48,21 @@ def run_on_ray(specs_path: Path | str, cfg: ExperimentsConfig, trunk_path: str) 
         return 0
     proxy = cfg.proxy.model_dump()
     claims = str(Path(cfg.work_dir) / "claims")
-    ran, failed = 0, []
+
+    def record(eid: str, row: dict) -> None:
+        append_row(cfg.out, row)
+        console.print(
+            f"[ray] {eid}: eval loss {row['eval_loss']:.4f} "
+            f"(base {row['base_eval_loss']:.4f}) in {row['seconds']:.0f} s"
+        )
+
     with connect(cfg.ray_address) as ray:
         task = ray.remote(_task).options(**cfg.ray_resources.remote_options())
         refs = {task.remote(s, proxy, trunk_path, claims): s["experiment_id"] for s in pending}
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
-            for ref in ready:
-                eid = refs.pop(ref)
-                try:
-                    row = ray.get(ref)
-                except Exception as err:  # reported with the experiment's id below
-                    failed.append(f"{eid}: {type(err).__name__}: {err}")
-                    continue
-                append_row(cfg.out, row)
-                ran += 1
-                console.print(
-                    f"[ray] {eid}: eval loss {row['eval_loss']:.4f} "
-                    f"(base {row['base_eval_loss']:.4f}) in {row['seconds']:.0f} s"
-                )
-    if failed:
-        raise RuntimeError(
-            f"{len(failed)} experiment(s) failed on Ray (finished ones are in {cfg.out}; fix "
-            "and run again to resume): " + "; ".join(failed)
+        return collect_finished(
+            finished_refs(ray, refs),
+            record,
+            name=str,
+            what="experiment(s) failed on Ray",
+            table=cfg.out,
         )
-    return ran
