@@ -18,10 +18,14 @@ def test_fit_then_rank_then_rules(tmp_path):
     rows, _ = draw(30, {"reward.mean": -0.05, "mtld.mean": 0.004}, seed=3)
     table = write(tmp_path / "experiments.jsonl", rows)
     rule_path = tmp_path / "rule.json"
-    r = cli("fit", table, "-o", rule_path, "--n-boot", 50, "--name", "synthetic")
+    r = cli(
+        "fit", table, "-o", rule_path, "--n-boot", 50, "--name", "synthetic",
+        "--description", "Drawn from known coefficients.",
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "reward.mean" in r.stdout and "mtld.mean" in r.stdout
     rule = json.loads(rule_path.read_text())
+    assert rule["description"].startswith("Drawn from known coefficients. Fitted on ")
     kept = {t["aggregate"] for t in rule["terms"]}
     assert {"reward.mean", "mtld.mean"} <= kept
 

@@ -20,6 +20,9 @@ def fit(
     ] = "auto",
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.")] = 500,
     name: Annotated[str | None, typer.Option(help="Name stored in the rule.")] = None,
+    description: Annotated[
+        str | None, typer.Option(help="What the rule is, stored before the fit's own line.")
+    ] = None,
 ) -> None:
     """Fit log eval loss on indicator aggregates; print the regression table; write RULE.json."""
     from pydantic import ValidationError
@@ -30,7 +33,9 @@ def fit(
     from instructmine.rule.report import rule_table
 
     try:
-        cfg = FitConfig(select=select, ridge=ridge, n_boot=n_boot, name=name)
+        cfg = FitConfig(
+            select=select, ridge=ridge, n_boot=n_boot, name=name, description=description
+        )
     except ValidationError as e:
         raise fail(e, 2) from None  # an option value: a usage error
     try:

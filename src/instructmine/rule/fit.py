@@ -33,6 +33,7 @@ class FitConfig(BaseModel):
     ridge: Literal["auto", "never", "always"] = "auto"
     vif_threshold: float = 10.0
     name: str | None = None
+    description: str | None = None  # prepended to the generated "fitted on …" line
 
 
 def _select(cfg: FitConfig, X: np.ndarray, y: np.ndarray, names: list[str], ids: list[str]):
@@ -101,7 +102,15 @@ def fit_table(path: Path | str, cfg: FitConfig, subset_ids: list[str] | None = N
     )
     return Rule(
         name=cfg.name or Path(path).stem,
-        description=f"fitted on {path} ({len(data.ids)} sub-datasets, select={cfg.select})",
+        description=" ".join(
+            filter(
+                None,
+                [
+                    cfg.description,
+                    f"Fitted on {path} ({len(data.ids)} sub-datasets, select={cfg.select}).",
+                ],
+            )
+        ),
         intercept=fit.intercept,
         terms=terms,
         indicators=indicator_needs(list(dict.fromkeys(t.column for t in terms))),
