@@ -86,6 +86,11 @@ class Rule(BaseModel):
         """The score columns the rule reads, in term order, without repeats."""
         return list(dict.fromkeys(t.column for t in self.terms))
 
+    def score_params(self) -> dict[str, dict[str, Any]]:
+        """The parameters each needed indicator was fitted with, by registry name: what to give
+        ``score_pool(params=...)`` so the scores are on the rule's scales."""
+        return {n.indicator: dict(n.params) for n in self.indicators if n.indicator and n.params}
+
     def predict(self, values: dict[str, np.ndarray], per: str = "record") -> np.ndarray:
         """Predicted log eval loss.
 
