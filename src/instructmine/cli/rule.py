@@ -76,7 +76,7 @@ def rank(
 
 @app.command()
 def rules() -> None:
-    """List the built-in rules (the paper's are marked as quoted from it)."""
+    """List the built-in rules: quoted from the paper, or fitted here (and on what)."""
     from rich.console import Console
 
     from instructmine.rule.report import builtin_table

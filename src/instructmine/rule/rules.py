@@ -1,5 +1,6 @@
 """Rules as JSON: coefficients on standardised aggregates, the scaling, the indicators a rule
-needs, fit statistics and provenance. The paper's published rules are built in."""
+needs, fit statistics and provenance. Built in: the paper's published rules, and
+``smollm2-proxy``, fitted by InstructMine's proxy experiments on SmolLM2-135M-Instruct."""
 
 from __future__ import annotations
 
