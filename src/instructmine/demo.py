@@ -4,15 +4,18 @@ Stages read and write files under the output folder, so each one can be inspecte
 
 1. ``pool.parquet``, ``eval.parquet``: the bundled sample ingested (chat, code, NLP tasks);
 2. ``demo_pool.parquet``, ``scores/``, ``pool_scored.parquet``: an even spread of the pool (every
-   source represented) scored with the default offline indicators, joined back on. The spread
-   keeps the demo within minutes on a laptop CPU: perplexity and IFD cost about 0.4 s a record
-   there; ``instructmine score pool.parquet -o scores`` scores all of it;
+   source represented) scored with the default offline indicators, joined back on, with the
+   parameters step 5's rule was fitted with (so its coefficients apply). The spread keeps the
+   demo within minutes on a laptop CPU: perplexity and IFD cost about 0.4 s a record there;
+   ``instructmine score pool.parquet -o scores`` scores all of it;
 3. ``run/``: a LoRA fine-tune of SmolLM2-135M-Instruct on part of that spread;
 4. ``eval.json``: the fine-tuned model on small slices of every evaluation suite;
-5. ``select_ifd.parquet``, ``select_random.parquet``, ``run_ifd/``, ``run_random/``: the top of
-   the scored spread (by IFD: no built-in rule is computable offline, both need ``reward``)
-   against as many records at random, each fine-tuned with step 3's settings, eval losses side
-   by side (:mod:`instructmine.demo_selection`).
+5. ``ranked_rule.parquet``, ``select_rule.parquet``, ``select_random.parquet``, ``run_rule/``,
+   ``run_random/``: the scored spread ranked by the built-in rule ``smollm2-proxy`` (fitted by
+   InstructMine's proxy experiments with SmolLM2-135M-Instruct, an offline substitute for the
+   paper's LLaMA setting; the paper's rules need ``reward``, which has no offline model), its top
+   against as many records at random, each fine-tuned with step 3's settings, eval losses side by
+   side; one seed each, a demo number (:mod:`instructmine.demo_selection`).
 
 Everything runs offline with models shipped in PyPI packages (DESIGN.md §5). The numbers are
 demo numbers on tiny samples, not benchmark results; every output names its model and data.
@@ -30,7 +33,6 @@ DEMO_MODEL = "smollm2-135m-instruct"
 SCORE_RECORDS = 200
 TRAIN_RECORDS = 96
 SELECT_RECORDS = 48  # per arm of the selection step: two fine-tunes half the size of step 3's
-SCORE_MAX_LENGTH = 384
 
 
 def _spread(pool: Path, out: Path, n: int) -> Path:
@@ -45,6 +47,7 @@ def _spread(pool: Path, out: Path, n: int) -> Path:
 
 def run_demo(out: Path, console: Console | None = None) -> None:
     """Run the demo pipeline, writing every stage's output under ``out``."""
+    from instructmine.demo_selection import DEMO_RULE, render_arms, selection_step
     from instructmine.evaluate import demo_config, evaluate
     from instructmine.io import (
         ingest,
@@ -54,6 +57,7 @@ def run_demo(out: Path, console: Console | None = None) -> None:
         sample_sources,
     )
     from instructmine.pool_stats import pool_stats, print_stats
+    from instructmine.rule.rules import load_rule
     from instructmine.scoring import score_pool
     from instructmine.scoring.render import render_summary
     from instructmine.train import TrainConfig, train
@@ -71,11 +75,10 @@ def run_demo(out: Path, console: Console | None = None) -> None:
 
     console.rule(f"[bold]2. Score {SCORE_RECORDS} examples with the default offline indicators")
     demo_pool = _spread(pool, out / "demo_pool.parquet", SCORE_RECORDS)
-    model_params = {"model": DEMO_MODEL, "max_length": SCORE_MAX_LENGTH}
-    summary = score_pool(
+    summary = score_pool(  # the rule's parameters: its coefficients are on those scales
         demo_pool,
         out / "scores",
-        params={"perplexity": model_params, "ifd": model_params},
+        params=load_rule(DEMO_RULE).score_params(),
         join=out / "pool_scored.parquet",
     )
     render_summary(summary, console=console)
@@ -110,9 +113,10 @@ def run_demo(out: Path, console: Console | None = None) -> None:
         f" suite {suite['loss']:.4f} ({suite['n_scored']} items, merged weights reloaded)"
     )
 
-    console.rule(f"[bold]5. Selection: top {SELECT_RECORDS} by IFD vs {SELECT_RECORDS} at random")
-    from instructmine.demo_selection import render_arms, selection_step
-
+    console.rule(
+        f"[bold]5. Selection: top {SELECT_RECORDS} by rule {DEMO_RULE} vs "
+        f"{SELECT_RECORDS} at random"
+    )
     arms = selection_step(out, demo_pool, out / "scores", SELECT_RECORDS, config, console)
     render_arms(
         arms,

@@ -1,11 +1,13 @@
-"""The demo's selection step: the top of the scored demo pool against the same number at random.
+"""The demo's selection step: the top of the scored demo pool by a rule against as many at random.
 
-Neither built-in rule (``data/rules/paper-*.json``) can rank the demo pool: both need the
-``reward`` score, and no reward model ships offline. The step therefore ranks by IFD (Cherry
-LLM; ``instructmine select --method ifd``), which the demo's default indicators compute, and
-says so. Both subsets are fine-tuned with the demo's own training settings and evaluated on the
-same eval set; one seed each, so the printed gap is a demo number, not evidence
-(``instructmine select-compare`` runs the seeds and the CI).
+The rule is the built-in ``smollm2-proxy`` (``data/rules/smollm2-proxy.json``): fitted by
+InstructMine's proxy experiments (LoRA fine-tunes of SmolLM2-135M-Instruct, an offline
+substitute for the paper's LLaMA setting), on indicators the demo computes offline. The paper's
+own rules need the ``reward`` score, which has no offline model. The demo scores with the
+parameters the rule was fitted with (:meth:`Rule.score_params`), so ranking never mixes scales;
+``rank_pool`` reports any parameter that differs all the same. Both subsets are fine-tuned with
+the demo's training settings and evaluated on the same eval set; one seed each, so the printed
+gap is a demo number, not evidence (``instructmine select-compare`` runs the seeds and the CI).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+DEMO_RULE = "smollm2-proxy"
 
 
 @dataclass
@@ -28,26 +32,44 @@ class ArmResult:
 
 
 def selection_step(
-    out: Path, demo_pool: Path, scores: Path, n: int, config: Any, console: Any, seed: int = 0
+    out: Path,
+    demo_pool: Path,
+    scores: Path,
+    n: int,
+    config: Any,
+    console: Any,
+    rule: str = DEMO_RULE,
+    seed: int = 0,
 ) -> list[ArmResult]:
-    """Select the top ``n`` by IFD and ``n`` at random from ``demo_pool``; fine-tune each."""
+    """Rank ``scores`` by ``rule``; the top ``n`` of ``demo_pool`` and ``n`` at random, each
+    fine-tuned with ``config``. Writes ``ranked_rule.parquet``, ``select_rule.parquet``,
+    ``select_random.parquet``, ``run_rule/`` and ``run_random/`` under ``out``."""
     import numpy as np
 
     from instructmine.io.pool import pool_ids, write_subset
+    from instructmine.rule.rank import rank_pool
     from instructmine.select.config import SelectConfig
     from instructmine.select.run import run_select
     from instructmine.train import train
 
+    ranked = rank_pool(scores, rule, out / "ranked_rule.parquet")
+    for column, diff in ranked.param_mismatches.items():
+        console.print(
+            f"[yellow]warning: {column} scored with other parameters than rule {ranked.rule!r} "
+            f"was fitted with: {diff} (fit, here)[/yellow]"
+        )
     top = run_select(
-        demo_pool, out / "select_ifd.parquet", SelectConfig(method="ifd", top=n), scores=scores
+        ranked.out, out / "select_rule.parquet", SelectConfig(method="rule", top=n), pool=demo_pool
     )
-    n = top.selected  # IFD <= 1 may leave fewer than asked
+    n = top.selected  # records the rule cannot score (a null indicator) are not selected
     ids = np.sort(pool_ids(demo_pool).to_numpy(zero_copy_only=False))
     picked = np.random.default_rng(seed).permutation(ids)[:n].tolist()
     write_subset(demo_pool, picked, out / "select_random.parquet")
     arms = []
-    for name, pool in (("top by IFD", top.out), ("random", out / "select_random.parquet")):
-        run_dir = out / ("run_ifd" if name != "random" else "run_random")
+    for name, pool, run_dir in (
+        (f"top by rule {ranked.rule}", top.out, out / "run_rule"),
+        ("random", out / "select_random.parquet", out / "run_random"),
+    ):
         run = train(pool, run_dir, config, overwrite=True, console=console)
         arms.append(
             ArmResult(
@@ -57,8 +79,28 @@ def selection_step(
     return arms
 
 
-def render_arms(arms: list[ArmResult], model: str, data: str, eval_name: str, console: Any) -> None:
-    """The two eval losses side by side, with the model and data named."""
+def rule_note(rule: str) -> str:
+    """One line on where ``rule`` comes from (its own description), for the demo's output."""
+    from instructmine.rule.rules import load_rule
+
+    r = load_rule(rule)
+    if r.quoted_from_paper:
+        return f"Rule {r.name}: quoted from the paper ({r.citation})"
+    fit, prov = r.fit or {}, r.provenance
+    seen = [f"{prov.n_experiments} experiments"] if prov else []
+    seen += [f"{fit['n_subsets']} sub-datasets"] if fit.get("n_subsets") else []
+    return f"Rule {r.name} ({', '.join(seen) or 'no fit record'}): {r.description}"
+
+
+def render_arms(
+    arms: list[ArmResult],
+    model: str,
+    data: str,
+    eval_name: str,
+    console: Any,
+    rule: str = DEMO_RULE,
+) -> None:
+    """The two eval losses side by side, with the model, data and rule named."""
     from rich.table import Table
 
     table = Table(title=f"selection: {model} fine-tuned on {arms[0].n} records of {data}")
@@ -83,9 +125,9 @@ def render_arms(arms: list[ArmResult], model: str, data: str, eval_name: str, co
     console.print(table)
     gap = arms[1].eval_after - arms[0].eval_after
     console.print(
-        f"eval set: {eval_name}. Top by IFD minus random: {-gap:+.4f} eval loss (one seed each: "
-        "a demo number, not evidence; `instructmine select-compare` gives seeds and a CI). "
-        "Ranked by IFD because both built-in rules need the reward score, which has no offline "
-        "model. 'trained on' leaves out records with no answer token within max_length.",
+        f"eval set: {eval_name}. Top by the rule minus random: {-gap:+.4f} eval loss (one seed "
+        "each: a demo number, not evidence; `instructmine select-compare` gives seeds and a CI). "
+        f"{rule_note(rule)} 'trained on' leaves out records with no answer token within "
+        "max_length.",
         highlight=False,
     )

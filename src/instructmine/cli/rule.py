@@ -64,15 +64,24 @@ def rank(
     except (ValueError, OSError) as e:
         raise fail(e) from None
     state = "unchanged, kept" if summary.skipped else "wrote"
-    Console().print(
+    console = Console()
+    console.print(
         f"{state} {out}: {summary.records} records ranked by rule {summary.rule!r}"
         f" ({summary.unscored} without a score, ranked last)"
     )
+    for column, diff in summary.param_mismatches.items():
+        said = ", ".join(f"{k} {fit!r} in the fit, {got!r} here" for k, (fit, got) in diff.items())
+        console.print(
+            f"warning: {column} was scored with other parameters than rule {summary.rule!r} was "
+            f"fitted with ({said}); its coefficients assume the fit's scale",
+            style="yellow",
+            highlight=False,
+        )
 
 
 @app.command()
 def rules() -> None:
-    """List the built-in rules (the paper's are marked as quoted from it)."""
+    """List the built-in rules: quoted from the paper, or fitted here (and on what)."""
     from rich.console import Console
 
     from instructmine.rule.report import builtin_table

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +26,35 @@ def score_files(scores: Path | str) -> list[Path]:
             f"{path}: no such score file or folder (make one with `instructmine score`)"
         )
     return [path]
+
+
+#: Parameters that change how fast an indicator runs, not its values.
+SPEED_ONLY_PARAMS = frozenset({"batch_size"})
+
+
+def param_mismatches(rule: Rule, scores: Path | str) -> dict[str, dict[str, list[Any]]]:
+    """Per score column, the parameters that differ between the rule's fit and a score folder's
+    ``scores.json``, as ``{param: [rule's, scores']}``. Empty when they agree, when SCORES is a
+    file (it records no parameters) or when the rule records none (the paper's rules)."""
+    import json
+
+    manifest = Path(scores) / "scores.json"
+    if not manifest.is_file():
+        return {}
+    provenance = json.loads(manifest.read_text(encoding="utf-8")).get("provenance") or {}
+    out: dict[str, dict[str, list[Any]]] = {}
+    for need in rule.indicators:
+        have = (provenance.get(need.indicator or need.column) or {}).get("params")
+        if not need.params or have is None:
+            continue
+        diff = {
+            k: [need.params.get(k), have.get(k)]
+            for k in sorted(set(need.params) | set(have))
+            if k not in SPEED_ONLY_PARAMS and need.params.get(k) != have.get(k)
+        }
+        if diff:
+            out[need.column] = diff
+    return out
 
 
 def column_files(rule: Rule, files: list[Path]) -> dict[str, Path]:

@@ -3,10 +3,15 @@ loss first) into a Parquet file of ``rank``, ``id``, ``predicted_log_loss``, ``r
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from instructmine.rule.apply import column_files, iter_predictions, score_files
+from instructmine.rule.apply import (
+    column_files,
+    iter_predictions,
+    param_mismatches,
+    score_files,
+)
 from instructmine.rule.order import external_sort
 from instructmine.rule.rules import Rule, RuleError, load_rule
 
@@ -22,6 +27,7 @@ class RankSummary:
     records: int
     unscored: int
     skipped: bool = False
+    param_mismatches: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain dict for the stage manifest."""
@@ -39,6 +45,9 @@ def rank_pool(
 
     Memory stays about ``batch_rows`` rows whatever the pool size. Records with a null score get
     no prediction (NaN) and rank last. Skipped when scores, rule and output are unchanged.
+    ``param_mismatches``: indicator parameters that differ between the rule's fit and the score
+    folder's ``scores.json`` (reported, not refused: such scores are on other scales than the
+    rule's coefficients assume).
     """
     import pyarrow.parquet as pq
 
@@ -64,7 +73,13 @@ def rank_pool(
         return RankSummary(**{**strip_stage(done), "skipped": True})
     with atomic.atomic_path(out) as tmp, _bar(progress, files) as advance:
         n, nan = external_sort(iter_predictions(rule, scores, batch_rows), tmp, batch_rows, advance)
-    summary = RankSummary(rule=rule.name, out=str(out), records=n, unscored=nan)
+    summary = RankSummary(
+        rule=rule.name,
+        out=str(out),
+        records=n,
+        unscored=nan,
+        param_mismatches=param_mismatches(rule, scores),
+    )
     stage.write(manifest, summary.to_dict())
     return summary
 

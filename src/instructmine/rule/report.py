@@ -44,6 +44,20 @@ def builtin_table() -> Any:
         t.add_column(col)
     for name in builtin_names():
         rule = load_rule(name)
-        source = f"quoted from the paper ({rule.citation})" if rule.quoted_from_paper else "fitted"
-        t.add_row(name, ", ".join(term.aggregate for term in rule.terms), source)
+        t.add_row(name, ", ".join(term.aggregate for term in rule.terms), _source(rule))
     return t
+
+
+def _source(rule: Rule) -> str:
+    """Where a built-in rule comes from: the paper (with the citation), or which fit."""
+    if rule.quoted_from_paper:
+        return f"quoted from the paper ({rule.citation})"
+    fit, prov = rule.fit or {}, rule.provenance
+    parts = [f"{prov.n_experiments} experiments in {prov.experiments}"] if prov else []
+    if fit.get("n_subsets") is not None:
+        parts.append(f"{fit['n_subsets']} sub-datasets")
+    parts += [f"{k} {_f(fit[k], 2)}" for k in ("r2", "cv_r2") if fit.get(k) is not None]
+    models = sorted({n.model for n in rule.indicators if n.model})
+    if models:
+        parts.append(f"indicator models {', '.join(models)}")
+    return f"fitted by InstructMine, not from the paper ({'; '.join(parts) or 'no fit record'})"

@@ -1,5 +1,6 @@
 """Rules as JSON: coefficients on standardised aggregates, the scaling, the indicators a rule
-needs, fit statistics and provenance. The paper's published rules are built in."""
+needs, fit statistics and provenance. Built in: the paper's published rules, and
+``smollm2-proxy``, fitted by InstructMine's proxy experiments on SmolLM2-135M-Instruct."""
 
 from __future__ import annotations
 
@@ -85,6 +86,11 @@ class Rule(BaseModel):
     def columns(self) -> list[str]:
         """The score columns the rule reads, in term order, without repeats."""
         return list(dict.fromkeys(t.column for t in self.terms))
+
+    def score_params(self) -> dict[str, dict[str, Any]]:
+        """The parameters each needed indicator was fitted with, by registry name: what to give
+        ``score_pool(params=...)`` so the scores are on the rule's scales."""
+        return {n.indicator: dict(n.params) for n in self.indicators if n.indicator and n.params}
 
     def predict(self, values: dict[str, np.ndarray], per: str = "record") -> np.ndarray:
         """Predicted log eval loss.
