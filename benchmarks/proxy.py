@@ -76,7 +76,9 @@ def main() -> None:
     ap.add_argument("--pool", type=Path, help="candidate pool (for --reference)")
     ap.add_argument("--eval", type=Path, help="eval pool (for --reference)")
     ap.add_argument("--reference", type=int, default=0, help="sub-datasets to re-run as LoRA")
-    ap.add_argument("--ref-table", type=Path, default=Path("benchmarks/results/rule/reference.jsonl"))
+    ap.add_argument(
+        "--ref-table", type=Path, default=Path("benchmarks/results/rule/reference.jsonl")
+    )
     args = ap.parse_args()
 
     rows = read_rows(args.table)
