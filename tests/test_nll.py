@@ -102,3 +102,29 @@ def test_shared_prefix_is_computed_once_with_the_same_values(tiny_llama_dir, mon
         assert math.isclose(b.sum_nll, ref_sum, rel_tol=1e-4)
     # a different system turn breaks the shared prefix: nothing is cached
     assert shared_prefix_length([*encs, encode(tok, CONVS[2])]) == 0
+
+
+def test_length_batches_cap_rows_and_padded_tokens():
+    from instructmine.nll import length_batches
+
+    # longest first: the 1900-token example takes one other, the short ones fill batches of 8
+    lengths = [1900, 700, 600, 300, 300, *([100] * 12)]
+    got = length_batches(lengths, batch_size=8, budget=8 * 512)
+    assert got == [(0, 2), (2, 8), (8, 16), (16, 17)]
+    assert [b - a for a, b in got] == [2, 6, 8, 1]
+    for a, b in got:  # every batch within the budget (padded to its longest)
+        assert (b - a) * lengths[a] <= 8 * 512
+    assert length_batches([5000, 10], batch_size=8, budget=512) == [(0, 1), (1, 2)]
+    assert length_batches([], batch_size=8, budget=512) == []
+
+
+def test_token_budget_changes_batches_not_values(tiny_llama_dir):
+    from instructmine.nll import encoded_nll
+
+    model, tok = load_causal_lm(str(tiny_llama_dir))
+    encs = [encode(tok, c, train_on="all_assistant") for c in CONVS]
+    wide = encoded_nll(model, encs, batch_size=3, share_prefix=False)
+    narrow = encoded_nll(model, encs, batch_size=3, share_prefix=False, batch_tokens=1)
+    for a, b in zip(wide, narrow, strict=True):  # batch_tokens=1: one example per batch
+        assert a.n_tokens == b.n_tokens > 0
+        assert math.isclose(a.sum_nll, b.sum_nll, rel_tol=1e-4)

@@ -32,7 +32,7 @@ from rich.console import Console
 DEMO_MODEL = "smollm2-135m-instruct"
 SCORE_RECORDS = 200
 TRAIN_RECORDS = 96
-SELECT_RECORDS = 48  # per arm of the selection step: two fine-tunes half the size of step 3's
+SELECT_RECORDS = 32  # per arm of the selection step: two fine-tunes a third the size of step 3's
 
 
 def _spread(pool: Path, out: Path, n: int) -> Path:

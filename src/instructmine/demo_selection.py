@@ -1,7 +1,7 @@
 """The demo's selection step: the top of the scored demo pool by a rule against as many at random.
 
 The rule is the built-in ``smollm2-proxy`` (``data/rules/smollm2-proxy.json``): fitted by
-InstructMine's proxy experiments (LoRA fine-tunes of SmolLM2-135M-Instruct, an offline
+InstructMine's proxy experiments (frozen-trunk proxy fine-tunes of SmolLM2-135M-Instruct, an offline
 substitute for the paper's LLaMA setting), on indicators the demo computes offline. The paper's
 own rules need the ``reward`` score, which has no offline model. The demo scores with the
 parameters the rule was fitted with (:meth:`Rule.score_params`), so ranking never mixes scales;

@@ -124,6 +124,17 @@ def _expanded_cache(kv: list[tuple[Any, Any]], batch: int) -> Any:
     )
 
 
+def length_batches(lengths: Sequence[int], batch_size: int, budget: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` batches over ``lengths`` (sorted longest first): at most ``batch_size``
+    items, and ``items × longest ≤ budget`` unless the batch is a single item."""
+    out, start = [], 0
+    while start < len(lengths):
+        rows = max(1, min(batch_size, budget // max(1, lengths[start])))
+        out.append((start, min(start + rows, len(lengths))))
+        start = out[-1][1]
+    return out
+
+
 def encoded_nll(
     model: Any,
     encodeds: Sequence[Encoded],
@@ -131,13 +142,16 @@ def encoded_nll(
     pad_token_id: int = 0,
     progress: Callable[[int], None] | None = None,
     share_prefix: bool = True,
+    batch_tokens: int | None = None,
 ) -> list[TokenNLL]:
     """NLL of each encoded example's labelled tokens under a causal LM, batched and length-sorted.
 
-    ``progress`` is called with the number of examples finished after each batch. With
-    ``share_prefix`` a leading token run common to all examples (:func:`shared_prefix_length`)
-    is computed once and fed to every batch through the KV cache; the values are the same up to
-    float rounding.
+    A batch holds at most ``batch_size`` examples and, padded to its longest, at most
+    ``batch_tokens`` tokens (default ``batch_size × 512``), so one very long example does not
+    pad seven short ones to its length (:func:`length_batches`). ``progress`` is called with the
+    number of examples finished after each batch. With ``share_prefix`` a leading token run
+    common to all examples (:func:`shared_prefix_length`) is computed once and fed to every
+    batch through the KV cache; the values are the same up to float rounding.
     """
     import torch
     import torch.nn.functional as F
@@ -152,8 +166,10 @@ def encoded_nll(
             kv = _prefix_kv(model, list(encodeds[0].input_ids[:skip])) if skip else None
             if kv is None:
                 skip = 0
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
+            budget = batch_tokens or batch_size * 512
+            lengths = [len(encodeds[i].input_ids) for i in order]
+            for start, stop in length_batches(lengths, batch_size, budget):
+                idx = order[start:stop]
                 width = max(len(encodeds[i].input_ids) for i in idx) - skip
                 ids = torch.full((len(idx), width), pad_token_id, dtype=torch.long)
                 lab = torch.full((len(idx), width), IGNORE_INDEX, dtype=torch.long)
