@@ -4,9 +4,10 @@
 
 From an experiments table (``instructmine experiments run``): the proxy's seconds per
 experiment and its signal-to-noise (spread of seed-0 eval loss across sub-datasets over the
-pooled seed-to-seed SD). With ``--reference N``, the first N seed-0 sub-datasets are also
-fine-tuned with plain LoRA at a larger budget through ``instructmine.train`` (resumable: one
-row per sub-dataset in ``REF_TABLE``); then the cost ratio and the Spearman agreement of the
+pooled seed-to-seed SD). With ``--reference N``, N seed-0 sub-datasets evenly spaced over the
+proxy's eval-loss order are also fine-tuned with plain LoRA at a larger budget through
+``instructmine.train`` (resumable: one row per sub-dataset in ``REF_TABLE``, tracked in the
+repo); then the cost ratio and the Spearman agreement of the
 two rankings with a bootstrap CI are printed. Every number is printed with the load average.
 """
 
@@ -34,13 +35,24 @@ REFERENCE = {  # plain LoRA, larger budget: the quantity the proxy stands in for
 }
 
 
+def evenly_spread(rows: list[dict], n: int) -> list[str]:
+    """``n`` seed-0 sub-datasets evenly spaced over the proxy's eval-loss order (the range the
+    rule is fitted on, not the first n rows of the table, which are all source mixtures)."""
+    ranked = sorted((r["eval_loss"], r["subset_id"]) for r in rows if r["seed"] == 0)
+    if n >= len(ranked):
+        return [sid for _, sid in ranked]
+    step = (len(ranked) - 1) / max(1, n - 1)
+    return [ranked[round(i * step)][1] for i in range(n)]
+
+
 def reference_rows(args, specs: list[dict], proxy_rows: list[dict]) -> list[dict]:
-    """Run (or reuse) the LoRA reference on the first ``args.reference`` seed-0 sub-datasets."""
+    """Run (or reuse) the LoRA reference on ``args.reference`` seed-0 sub-datasets spread over
+    the proxy's range (:func:`evenly_spread`)."""
     from instructmine.io.pool import write_subset
     from instructmine.train import TrainConfig, train
 
     done = {r["subset_id"]: r for r in read_rows(args.ref_table)}
-    have = [r["subset_id"] for r in proxy_rows if r["seed"] == 0][: args.reference]
+    have = evenly_spread(proxy_rows, args.reference)
     by_id = {s["subset_id"]: s for s in specs if s["seed"] == 0}
     work = Path(args.ref_table).with_suffix("")
     for sid in have:
@@ -65,7 +77,8 @@ def reference_rows(args, specs: list[dict], proxy_rows: list[dict]) -> list[dict
         append_row(args.ref_table, row)
         done[sid] = row
         print(f"reference {sid}: {row['eval_loss']:.4f} in {row['seconds']:.0f} s", flush=True)
-    return [done[s] for s in have if s in done]
+    seed0 = {r["subset_id"] for r in proxy_rows if r["seed"] == 0}
+    return [r for sid, r in done.items() if sid in seed0]  # every finished one counts
 
 
 def main() -> None:
