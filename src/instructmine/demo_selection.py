@@ -47,17 +47,15 @@ def selection_step(
     import numpy as np
 
     from instructmine.io.pool import pool_ids, write_subset
+    from instructmine.rule.apply import mismatch_warnings
     from instructmine.rule.rank import rank_pool
     from instructmine.select.config import SelectConfig
     from instructmine.select.run import run_select
     from instructmine.train import train
 
     ranked = rank_pool(scores, rule, out / "ranked_rule.parquet")
-    for column, diff in ranked.param_mismatches.items():
-        console.print(
-            f"[yellow]warning: {column} scored with other parameters than rule {ranked.rule!r} "
-            f"was fitted with: {diff} (fit, here)[/yellow]"
-        )
+    for line in mismatch_warnings(ranked.rule, ranked.param_mismatches):
+        console.print(line, style="yellow", highlight=False)
     top = run_select(
         ranked.out, out / "select_rule.parquet", SelectConfig(method="rule", top=n), pool=demo_pool
     )
@@ -80,16 +78,12 @@ def selection_step(
 
 
 def rule_note(rule: str) -> str:
-    """One line on where ``rule`` comes from (its own description), for the demo's output."""
+    """One line on where ``rule`` comes from and what it is, for the demo's output."""
+    from instructmine.rule.report import rule_source
     from instructmine.rule.rules import load_rule
 
     r = load_rule(rule)
-    if r.quoted_from_paper:
-        return f"Rule {r.name}: quoted from the paper ({r.citation})"
-    fit, prov = r.fit or {}, r.provenance
-    seen = [f"{prov.n_experiments} experiments"] if prov else []
-    seen += [f"{fit['n_subsets']} sub-datasets"] if fit.get("n_subsets") else []
-    return f"Rule {r.name} ({', '.join(seen) or 'no fit record'}): {r.description}"
+    return f"Rule {r.name}: {rule_source(r)}. {r.description}"
 
 
 def render_arms(

@@ -72,6 +72,6 @@ def test_selection_step_trains_top_by_rule_and_random(tmp_path, tiny_llama_dir, 
     assert "tiny-llama" in text and "the test pool" in text
     assert f"{arms[0].eval_after:.4f}" in text and f"{arms[1].eval_after:.4f}" in text
     n_exp = load_rule(DEMO_RULE).provenance.n_experiments
-    assert f"Rule {DEMO_RULE} ({n_exp} experiments" in text
+    assert f"Rule {DEMO_RULE}: fitted by InstructMine" in text and f"{n_exp} experiments" in text
     assert "SmolLM2-135M-Instruct" in text and "not quoted from the paper" in text
     assert "IFD" not in text

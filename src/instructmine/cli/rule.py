@@ -57,6 +57,7 @@ def rank(
     from rich.console import Console
 
     from instructmine.cli.output import fail
+    from instructmine.rule.apply import mismatch_warnings
     from instructmine.rule.rank import rank_pool
 
     try:
@@ -69,14 +70,8 @@ def rank(
         f"{state} {out}: {summary.records} records ranked by rule {summary.rule!r}"
         f" ({summary.unscored} without a score, ranked last)"
     )
-    for column, diff in summary.param_mismatches.items():
-        said = ", ".join(f"{k} {fit!r} in the fit, {got!r} here" for k, (fit, got) in diff.items())
-        console.print(
-            f"warning: {column} was scored with other parameters than rule {summary.rule!r} was "
-            f"fitted with ({said}); its coefficients assume the fit's scale",
-            style="yellow",
-            highlight=False,
-        )
+    for line in mismatch_warnings(summary.rule, summary.param_mismatches):
+        console.print(line, style="yellow", highlight=False)
 
 
 @app.command()

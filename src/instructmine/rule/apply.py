@@ -57,6 +57,17 @@ def param_mismatches(rule: Rule, scores: Path | str) -> dict[str, dict[str, list
     return out
 
 
+def mismatch_warnings(rule_name: str, mismatches: dict[str, dict[str, list[Any]]]) -> list[str]:
+    """One warning line per column of :func:`param_mismatches` (the CLI and the demo print it)."""
+    return [
+        f"warning: {column} was scored with other parameters than rule {rule_name!r} was "
+        f"fitted with ("
+        + ", ".join(f"{k} {fit!r} in the fit, {got!r} here" for k, (fit, got) in diff.items())
+        + "); its coefficients assume the fit's scale"
+        for column, diff in mismatches.items()
+    ]
+
+
 def column_files(rule: Rule, files: list[Path]) -> dict[str, Path]:
     """Which file holds each column the rule needs; a clear error naming any that are missing."""
     where: dict[str, Path] = {}

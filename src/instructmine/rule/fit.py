@@ -102,15 +102,8 @@ def fit_table(path: Path | str, cfg: FitConfig, subset_ids: list[str] | None = N
     )
     return Rule(
         name=cfg.name or Path(path).stem,
-        description=" ".join(
-            filter(
-                None,
-                [
-                    cfg.description,
-                    f"Fitted on {path} ({len(data.ids)} sub-datasets, select={cfg.select}).",
-                ],
-            )
-        ),
+        description=(f"{cfg.description} " if cfg.description else "")
+        + f"Fitted on {path} ({len(data.ids)} sub-datasets, select={cfg.select}).",
         intercept=fit.intercept,
         terms=terms,
         indicators=indicator_needs(list(dict.fromkeys(t.column for t in terms))),

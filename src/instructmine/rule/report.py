@@ -44,12 +44,13 @@ def builtin_table() -> Any:
         t.add_column(col)
     for name in builtin_names():
         rule = load_rule(name)
-        t.add_row(name, ", ".join(term.aggregate for term in rule.terms), _source(rule))
+        t.add_row(name, ", ".join(term.aggregate for term in rule.terms), rule_source(rule))
     return t
 
 
-def _source(rule: Rule) -> str:
-    """Where a built-in rule comes from: the paper (with the citation), or which fit."""
+def rule_source(rule: Rule) -> str:
+    """Where a rule comes from: the paper (with the citation), or which fit (experiments,
+    sub-datasets, R², indicator models). Shared by ``instructmine rules`` and the demo."""
     if rule.quoted_from_paper:
         return f"quoted from the paper ({rule.citation})"
     fit, prov = rule.fit or {}, rule.provenance
