@@ -64,8 +64,10 @@ def test_run_grid_builds_pools_and_resumes_after_a_crash(pools, tmp_path):
         f.write('{"mixture": "torn')  # a write killed half-way
     rows = run_grid(cfg, lambda inp: _count(inp, calls))
     keys = [(r["mixture"], r["seed"]) for r in rows]
-    assert len(keys) == len(set(keys)) == 16  # 8 mixtures x 2 seeds, none twice
-    assert len(calls) == 16  # each unit ran once over both runs
+    assert len(keys) == len(set(keys)) == 15  # 7 mixtures x 2 seeds + None once, none twice
+    assert len(calls) == 15  # each unit ran once over both runs
+    assert [k for k in keys if k[0] == "None"] == [("None", 0)]  # no seed changes the base
+    assert [s for _, s in keys[2:]] == sorted(s for _, s in keys[2:])  # seed-major after AC
     for r in rows:
         assert r["results"]["records"] == sum(r["counts"].values())
         if r["mixture"] != "None":
@@ -86,10 +88,10 @@ def test_local_workers_give_the_sequential_table_and_resume(pools, tmp_path):
     with pytest.raises(RuntimeError, match=r"2 mixture unit\(s\) failed .*AP seed 0.*on purpose"):
         run_grid(cfg, count_in_worker)
     rows = read_results(results_path(cfg))
-    assert len(rows) == 14  # every unit but AP (both seeds) is recorded
+    assert len(rows) == 13  # every unit but AP (both seeds) is recorded
     cfg = cfg.model_copy(update={"unit_options": {}})
     par = run_grid(cfg, count_in_worker)
-    assert len(par) == 16
+    assert len(par) == 15
     assert len({r["results"]["pid"] for r in par}) >= 2  # two worker processes took units
     assert {r["results"]["threads"] for r in par} == {1.0}
     strip = {"pid", "threads"}

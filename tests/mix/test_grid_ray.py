@@ -25,7 +25,7 @@ def test_ray_grid_equals_local_and_resumes(ray_cluster, pools, tmp_path):
     local = run_grid(_grid(pools, tmp_path / "local"), count_records)
     cfg = _grid(pools, tmp_path / "ray", runner="ray", ray_address=ray_cluster.address)
     on_ray = run_grid(cfg, count_records)
-    assert len(on_ray) == len(local) == 16
+    assert len(on_ray) == len(local) == 15  # None runs at the first seed only
     assert _by_key(on_ray) == _by_key(local)
     size = results_path(cfg).stat().st_size
     assert run_grid(cfg, count_records) == read_results(results_path(cfg))

@@ -75,7 +75,8 @@ def grid(
         for m in mixtures:
             counts = ", ".join(f"{n}={k}" for n, k in m.counts.items()) or "base model"
             typer.echo(f"{m.name}\t{counts}")
-        typer.echo(f"{len(mixtures)} mixtures x {len(cfg.seeds)} seeds")
+        base = "; None (the base model) at the first seed only" if cfg.include_none else ""
+        typer.echo(f"{len(mixtures)} mixtures x {len(cfg.seeds)} seeds{base}")
         if not run:
             return
         rows = run_grid(cfg, load_unit(unit) if unit else None, only or None)

@@ -220,14 +220,20 @@ def append_result(path: Path, row: Mapping[str, Any]) -> None:
 
 
 def _units(cfg: GridConfig, only: list[str] | None) -> Iterator[UnitInput]:
-    """Every (mixture, seed) of the grid, its mixture pool built (a skipped stage if built)."""
+    """Every (mixture, seed) of the grid, its mixture pool built (a skipped stage if built).
+
+    Seed-major: every mixture at the first seed, then every mixture at the next, so a run cut
+    short still covers the whole grid. None (the base model, which no training seed changes)
+    runs at the first seed only.
+    """
     from instructmine.mix.build import build_mixture
 
     categories = {n: c.category for n, c in cfg.components.items()}
-    for mixture in enumerate_mixtures(cfg):
-        if only and mixture.name not in only:
-            continue
-        for seed in cfg.seeds:
+    mixtures = [m for m in enumerate_mixtures(cfg) if not only or m.name in only]
+    for i, seed in enumerate(cfg.seeds):
+        for mixture in mixtures:
+            if i and not mixture.counts:
+                continue
             work = Path(cfg.out) / "mixtures" / f"{mixture.name.replace(':', '_')}" / f"seed{seed}"
             pool = None
             if mixture.counts:
