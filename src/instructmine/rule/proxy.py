@@ -1,10 +1,11 @@
 """One proxy fine-tune on cached trunk activations, and its eval loss.
 
-Training: ``steps`` AdamW steps; each step draws ``batch_size`` records of the sub-dataset
-(a seeded permutation, cycled), feeds their cached trunk states through the top layers and
-takes the token-weighted cross-entropy of the assistant tokens. Eval: the same top layers on
-the cached eval states, token-weighted mean response NLL (as :func:`instructmine.train.eval_loss`
-defines it). The base eval loss is the same measurement before any step.
+Training: ``steps`` AdamW steps (``epochs`` passes when set); each step draws ``batch_size``
+records of the sub-dataset (a seeded permutation, cycled), feeds their cached trunk states
+through the top layers and takes the token-weighted cross-entropy of the assistant tokens.
+Eval: the same top layers on the cached eval states, token-weighted mean response NLL (as
+:func:`instructmine.train.eval_loss` defines it). The base eval loss is the same measurement
+before any step.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class ProxyResult:
     train_loss: float
     seconds: float
     n_eval_tokens: int
+    steps: int = 0
+    """Training steps taken (``steps``, or the ``epochs`` passes over the sub-dataset)."""
 
 
 def _batch(cache: TrunkCache, rows: Sequence[int]) -> tuple[Any, Any, Any]:
@@ -121,7 +124,7 @@ def run_proxy(
     order: list[int] = []
     losses: list[float] = []
     body.train()
-    for _ in range(config.steps):
+    for _ in range(config.n_steps(len(rows))):
         if len(order) < config.batch_size:
             order += [rows[i] for i in torch.randperm(len(rows), generator=gen).tolist()]
         take, order = order[: config.batch_size], order[config.batch_size :]
@@ -141,4 +144,5 @@ def run_proxy(
         train_loss=sum(tail) / len(tail) if tail else math.nan,
         seconds=time.perf_counter() - start,
         n_eval_tokens=tokens,
+        steps=len(losses),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -10,8 +12,9 @@ class ProxyConfig(BaseModel):
 
     The bottom ``cached_layers`` decoder layers run once over every train and eval sequence
     (the trunk cache); each experiment fully fine-tunes the layers above them (LM head frozen)
-    for ``steps`` AdamW steps of ``batch_size`` sequences capped at ``max_length`` tokens, then
-    measures the token-weighted mean response loss on the eval set's cached activations.
+    for ``steps`` AdamW steps (or ``epochs`` passes over the sub-dataset) of ``batch_size``
+    sequences capped at ``max_length`` tokens, then measures the token-weighted mean response
+    loss on the eval set's cached activations.
     Defaults are the "L20-full" protocol measured in benchmarks/RESULTS.md.
     """
 
@@ -23,6 +26,9 @@ class ProxyConfig(BaseModel):
     lr: float = Field(1e-4, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     steps: int = Field(36, ge=1)
+    epochs: float | None = Field(
+        None, gt=0, description="if set, steps = ceil(epochs x records / batch_size), not steps"
+    )
     batch_size: int = Field(8, ge=1)
     max_length: int = Field(256, ge=8)
     eval_max_records: int | None = Field(80, ge=1)
@@ -34,8 +40,17 @@ class ProxyConfig(BaseModel):
         """Short content hash naming this protocol in the experiments table."""
         from instructmine.fingerprint import digest_json
 
-        keep = self.model_dump(exclude={"threads"})
+        skip = {"threads"} if self.epochs is not None else {"threads", "epochs"}
+        keep = self.model_dump(exclude=skip)  # unset epochs keeps earlier protocols' hashes
         return digest_json(keep)[:16]
+
+    def n_steps(self, n_records: int) -> int:
+        """Training steps for a sub-dataset of ``n_records``: ``steps``, or with ``epochs``
+        set, enough batches to see every record ``epochs`` times (at least one step), so the
+        training budget grows with the data as a size search needs."""
+        if self.epochs is None:
+            return self.steps
+        return max(1, math.ceil(self.epochs * n_records / self.batch_size))
 
     def trunk_key(self) -> dict:
         """The settings a trunk cache depends on (not the training knobs)."""
