@@ -24,6 +24,22 @@ class OutputPathError(ValueError):
     """An output path cannot be written (it is a folder, or it is one of the inputs)."""
 
 
+@contextmanager
+def locked(path: Path | str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created) for the block; other processes
+    block until it ends (the kernel releases it if this process dies)."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def temporary_sibling(dest: Path) -> Path:
     """A unique hidden name in ``dest``'s folder (same file system, so the rename is atomic)."""
     return dest.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{dest.name}")

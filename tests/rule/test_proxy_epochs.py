@@ -38,3 +38,58 @@ def test_an_epoch_takes_one_step_per_batch_of_records(tmp_path, rule_data, tiny_
     assert (small.steps, large.steps) == (1, 3)  # batch_size 4: one step per 4 records
     twice = run_proxy(cfg.model_copy(update={"epochs": 2}), cache, ids, seed=0)
     assert twice.steps == 6 and twice.eval_loss != large.eval_loss
+
+
+def test_concurrent_builders_make_the_trunk_cache_once(
+    tmp_path, rule_data, tiny_llama_dir, monkeypatch
+):
+    """Size-search workers start together: one builds the cache, the other waits and opens it."""
+    import threading
+
+    from instructmine.rule import trunk_cache
+    from shared_paths import tiny_proxy
+
+    cfg = ProxyConfig.model_validate(tiny_proxy(tiny_llama_dir))
+    real, builds, paths = trunk_cache._build, [], []
+
+    def counting(*args, **kwargs):
+        builds.append(1)
+        return real(*args, **kwargs)
+
+    def worker():
+        args = (cfg, str(rule_data["pool"]), str(rule_data["eval"]), str(tmp_path))
+        paths.append(trunk_cache.cache_for_pool(*args).path)
+
+    monkeypatch.setattr(trunk_cache, "_build", counting)
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(paths) == 2 and paths[0] == paths[1]
+    assert len(builds) == 1  # the second found the first one's folder after the lock
+
+
+def test_cli_builds_the_cache_workers_then_find(tmp_path, rule_data, tiny_llama_dir, monkeypatch):
+    from typer.testing import CliRunner
+
+    from instructmine.cli.app import app
+    from instructmine.rule import trunk_cache
+    from shared_paths import tiny_proxy
+
+    settings = {k: v for k, v in tiny_proxy(tiny_llama_dir).items() if k != "threads"}
+    sets = [a for k, v in settings.items() for a in ("--set", f"{k}={v}")]
+    args = ["experiments", "trunk", str(rule_data["pool"]), str(rule_data["eval"])]
+    res = CliRunner().invoke(app, [*args, "--dir", str(tmp_path), *sets, "--no-progress"])
+    assert res.exit_code == 0, res.output
+    built = res.stdout.strip().splitlines()[-1]  # stderr may carry a library progress bar
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the worker rebuilt a cache the CLI had built")
+
+    monkeypatch.setattr(trunk_cache, "_build", no_build)
+    cfg = ProxyConfig.model_validate({**settings, "epochs": 1, "threads": 1})  # not trunk keys
+    cache = trunk_cache.cache_for_pool(cfg, rule_data["pool"], rule_data["eval"], tmp_path)
+    assert str(cache.path) == built
+    bad = CliRunner().invoke(app, [*args, "--set", "cached_layerz=1"])
+    assert bad.exit_code != 0 and "cached_layerz" in bad.output

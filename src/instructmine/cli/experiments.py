@@ -77,3 +77,38 @@ def aggregate(
         Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
     typer.echo(json.dumps(summary.to_dict()))
+
+
+@experiments_app.command("trunk")
+def trunk(
+    pool: Annotated[Path, typer.Argument(help="Candidate pool the sub-datasets are drawn from.")],
+    eval_pool: Annotated[Path, typer.Argument(help="Eval pool (the proxy's eval loss).")],
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Trunk-cache folder (default: $INSTRUCTMINE_CACHE/trunk)."),
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A proxy setting, as in the consumer: --set max_length=256"),
+    ] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="torch threads.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Build the proxy's trunk cache over POOL and EVAL ahead of a size search or compare.
+
+    Workers that later ask for the same cache (same records and trunk settings) find it by its
+    content key instead of building it on one thread each; prints its folder.
+    """
+    from instructmine.overrides import OverrideError, parse_overrides
+    from instructmine.rule.proxy_config import ProxyConfig
+    from instructmine.rule.trunk_cache import cache_for_pool
+
+    try:
+        cfg = ProxyConfig.model_validate(parse_overrides(overrides or []))
+        cfg = cfg.model_copy(update={"threads": threads or cfg.threads})
+        cache = cache_for_pool(cfg, pool, eval_pool, directory, progress=progress)
+    except (OverrideError, ValueError, KeyError, FileNotFoundError) as e:
+        from instructmine.cli.output import fail
+
+        raise fail(e) from None
+    typer.echo(str(cache.path))

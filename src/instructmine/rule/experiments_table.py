@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from instructmine.atomic import locked
 
 REQUIRED = (
     "experiment_id",
@@ -43,20 +43,6 @@ def read_rows(path: Path | str) -> list[dict[str, Any]]:
         except ValueError:
             continue
     return rows
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created) for the block."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def append_row(path: Path | str, row: dict[str, Any]) -> None:

@@ -156,7 +156,7 @@ def reaggregate(
     wins a name clash) and the specs in ``cfg.work_dir``; rewrite the table atomically. All or
     nothing."""
     from instructmine import atomic
-    from instructmine.rule.experiments_table import locked
+    from instructmine.atomic import locked
     from instructmine.rule.sampling import numeric_columns
     from instructmine.scoring.files import load_scores
 

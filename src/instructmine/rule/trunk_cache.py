@@ -121,13 +121,11 @@ def build_cache(
 
     ``root`` defaults to ``$INSTRUCTMINE_CACHE/trunk``. An existing complete folder with the
     same content key is opened as is; a build killed half-way leaves only a temporary folder.
+    Processes asking for the same cache at once build it once: the others wait on a lock file
+    beside it, then open what the first one wrote.
     """
-    import numpy as np
-    import torch
-
     from instructmine import atomic
-    from instructmine.models import cache_dir, load_causal_lm
-    from instructmine.rule.trunk import make_trunk, trunk_states
+    from instructmine.models import cache_dir
 
     if not eval_convs:
         raise ValueError("the eval set is empty: the proxy needs eval examples")
@@ -135,6 +133,28 @@ def build_cache(
     dest = base / trunk_key(config, train, eval_convs)
     if (dest / "meta.json").is_file():
         return open_cache(dest)
+    with atomic.locked(dest.with_name(dest.name + ".lock")):  # one builder; others wait
+        if (dest / "meta.json").is_file():  # built while this process waited
+            return open_cache(dest)
+        return _build(config, train, eval_convs, dest, batch_size, progress)
+
+
+def _build(
+    config: ProxyConfig,
+    train: Sequence[tuple[str, Sequence[Message]]],
+    eval_convs: Sequence[Sequence[Message]],
+    dest: Path,
+    batch_size: int,
+    progress: bool,
+) -> TrunkCache:
+    """Run the trunk over every sequence and write the cache folder ``dest`` atomically."""
+    import numpy as np
+    import torch
+
+    from instructmine import atomic
+    from instructmine.models import load_causal_lm
+    from instructmine.rule.trunk import make_trunk, trunk_states
+
     if config.threads:
         torch.set_num_threads(config.threads)
     model, tokenizer = load_causal_lm(config.model)
