@@ -8,7 +8,11 @@ pooled seed-to-seed SD). With ``--reference N``, N seed-0 sub-datasets evenly sp
 proxy's eval-loss order are also fine-tuned with plain LoRA at a larger budget through
 ``instructmine.train`` (resumable: one row per sub-dataset in ``REF_TABLE``, tracked in the
 repo); then the cost ratio and the Spearman agreement of the
-two rankings with a bootstrap CI are printed. Every number is printed with the load average.
+two rankings with a bootstrap CI are printed. With ``--time K`` (and ``--config``), the proxy
+itself is re-run on K of those sub-datasets in this script, one child process at a time on
+every core (as the reference runs), so the cost ratio and the proxy's peak RSS come from the
+same conditions (rows in ``TIME_TABLE``, resumable). Every number is printed with the load
+average.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from instructmine.rule.experiments_table import append_row, read_rows
@@ -81,6 +88,57 @@ def reference_rows(args, specs: list[dict], proxy_rows: list[dict]) -> list[dict
     return [r for sid, r in done.items() if sid in seed0]  # every finished one counts
 
 
+CHILD = """
+import json, sys
+from instructmine.rule.experiments import run_experiment
+job = json.load(sys.stdin)
+print(json.dumps(run_experiment(job["spec"], job["proxy"], job["trunk"])))
+"""
+
+
+def time_proxy(args, specs: list[dict], subset_ids: list[str]) -> list[dict]:
+    """Re-run the proxy on ``subset_ids`` (seed 0), one child process each with every core:
+    the child's own seconds (as the reference's ``wall_seconds``: model load, training, eval)
+    and its peak RSS from ``wait4``. Rows go to ``args.time_table``; finished ones are reused."""
+    from instructmine.rule.experiments_config import load_config
+
+    cfg = load_config(args.config)
+    trunk = json.loads((Path(cfg.work_dir) / "trunk.json").read_text())["trunk_cache"]
+    proxy = {**cfg.proxy.model_dump(), "threads": os.cpu_count()}
+    done = {r["subset_id"]: r for r in read_rows(args.time_table)}
+    by_id = {s["subset_id"]: s for s in specs if s["seed"] == 0}
+    for sid in subset_ids:
+        if sid in done:
+            continue
+        load = os.getloadavg()[0]
+        job = json.dumps({"spec": by_id[sid], "proxy": proxy, "trunk": trunk})
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        child.stdin.write(job.encode())
+        child.stdin.close()
+        out = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage (peak RSS)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        if child.returncode:
+            raise SystemExit(f"proxy child for {sid} failed ({child.returncode})")
+        row = json.loads(out.decode().strip().splitlines()[-1])
+        row.update(
+            experiment_id=f"{sid}-timed",
+            wall=wall,
+            peak_rss_gb=usage.ru_maxrss / 2**20,
+            threads=proxy["threads"],
+            load_before=load,
+            load_after=os.getloadavg()[0],
+        )
+        append_row(args.time_table, row)
+        done[sid] = row
+        print(f"proxy {sid}: {row['eval_loss']:.4f} in {row['seconds']:.0f} s", flush=True)
+    return [done[sid] for sid in subset_ids if sid in done]
+
+
 def main() -> None:
     """Parse arguments and print the report as JSON."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -91,6 +149,11 @@ def main() -> None:
     ap.add_argument("--reference", type=int, default=0, help="sub-datasets to re-run as LoRA")
     ap.add_argument(
         "--ref-table", type=Path, default=Path("benchmarks/results/rule/reference.jsonl")
+    )
+    ap.add_argument("--time", type=int, default=0, help="reference sub-datasets to re-time")
+    ap.add_argument("--config", type=Path, help="experiments config of the run (for --time)")
+    ap.add_argument(
+        "--time-table", type=Path, default=Path("benchmarks/results/rule/proxy_timing.jsonl")
     )
     args = ap.parse_args()
 
@@ -114,6 +177,21 @@ def main() -> None:
         if len(ref) >= 3:
             agree = spearman_ci([proxy[r["subset_id"]] for r in ref], [r["eval_loss"] for r in ref])
             report["spearman"] = agree.__dict__
+        if args.time:
+            timed = time_proxy(args, specs, [r["subset_id"] for r in ref][: args.time])
+            t_secs = [r["seconds"] for r in timed]
+            report["proxy_timed"] = {
+                "n": len(timed),
+                "seconds_median": statistics.median(t_secs),
+                "peak_rss_gb_max": max(r["peak_rss_gb"] for r in timed),
+                "eval_loss_abs_diff_max": max(
+                    abs(r["eval_loss"] - proxy[r["subset_id"]]) for r in timed
+                ),
+            }
+            same = [r for r in ref if r["subset_id"] in {t["subset_id"] for t in timed}]
+            report["cost_ratio_same_script"] = statistics.median(
+                r["seconds"] for r in same
+            ) / statistics.median(t_secs)
     print(json.dumps(report, indent=2))
 
 
