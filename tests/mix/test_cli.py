@@ -114,3 +114,20 @@ def test_grid_run_resume_and_optimise(tmp_path, pools):
     assert built.returncode == 0, built.stderr
     assert "10 records: C 10 (code)" in built.stdout
     assert proposal["rows"] == 9  # None is left out of the fit
+    args = ["mix", "optimise", results, "--weights", "code=1,chat=1", "--bootstrap", "20"]
+    ran = cli(*args, "--no-plot", "--grid", config, "--total", 10, "--run", extra_path=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    doc = json.loads((tmp_path / "out" / "results.proposal.json").read_text())
+    assert doc["run"]["mixture"] == "proposal:C=10"
+    measured = doc["run"]["measured"]
+    assert measured["code"] == {"mean": 1.0, "sd": None, "n": 1}  # all code: the surface's 1
+    assert abs(measured["chat"]["mean"] - 0.5) < 1e-9
+    assert f"code: predicted {doc['predicted']['code']:.4f}, measured 1.0000" in ran.stdout
+    lines = results.read_text().splitlines()
+    assert json.loads(lines[-1])["mixture"] == "proposal:C=10" and len(lines) == 11
+    again = cli(*args, "--no-plot", "--grid", config, "--total", 10, "--run", extra_path=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(results.read_text().splitlines()) == 11  # the proposal's seed is not re-run
+    assert json.loads((tmp_path / "out" / "results.proposal.json").read_text())["rows"] == 9
+    no_grid = cli(*args, "--no-plot", "--run")
+    assert no_grid.returncode == 1 and "--run needs --grid" in no_grid.stderr

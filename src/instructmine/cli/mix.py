@@ -92,7 +92,8 @@ def _write_proposal_spec(grid: Path | None, ratio: dict, total: int, path: Path)
     import yaml
 
     from instructmine import atomic
-    from instructmine.mix.grid import load_grid, proposal_spec
+    from instructmine.mix.grid import load_grid
+    from instructmine.mix.proposal import proposal_spec
     from instructmine.mix.spec import MixSpecError
 
     try:
@@ -103,6 +104,27 @@ def _write_proposal_spec(grid: Path | None, ratio: dict, total: int, path: Path)
         _fail(e)
     atomic.write_text(path, yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
     typer.echo(f"proposed mixture spec: {path} (build it with `instructmine mix build`)")
+
+
+def _run_proposal(grid: Path | None, total: int | None, p, out: Path) -> None:
+    from instructmine import atomic
+    from instructmine.io import PoolError
+    from instructmine.mix.grid import load_grid
+    from instructmine.mix.proposal import measured_skills, run_proposal
+    from instructmine.mix.spec import MixSpecError
+
+    try:
+        if grid is None or total is None:
+            raise MixSpecError("--run needs --grid CONFIG and --total N (what to build and run)")
+        name, rows = run_proposal(load_grid(grid), p.ratio, total)
+    except (MixSpecError, PoolError, RuntimeError) as e:
+        _fail(e)
+    measured = measured_skills(rows, list(p.weights))
+    atomic.write_json(out, {**p.to_dict(), "run": {"mixture": name, "measured": measured}})
+    typer.echo(f"ran {name} at {len(rows)} seed(s):")
+    for s, m in measured.items():
+        sd = f" ± {m['sd']:.4f} (SD over {m['n']} seeds)" if m["sd"] is not None else ""
+        typer.echo(f"{s}: predicted {p.predicted[s]:.4f}, measured {m['mean']:.4f}{sd}")
 
 
 @mix_app.command("optimise")
@@ -127,6 +149,14 @@ def optimise(
         Path | None,
         typer.Option("--out", "-o", help="Proposal JSON (default RESULTS.proposal.json)."),
     ] = None,
+    run: Annotated[
+        bool,
+        typer.Option(
+            "--run",
+            help="With --grid and --total: run the proposal with the grid's unit at its seeds "
+            "(rows in the grid's table) and put the measured skills beside the predicted.",
+        ),
+    ] = False,
 ) -> None:
     """Fit per-skill regressions from mixture ratios; propose the best ratio for WEIGHTS."""
     from instructmine import atomic
@@ -155,5 +185,7 @@ def optimise(
     typer.echo(f"proposal: {out}")
     if total is not None:
         _write_proposal_spec(grid, p.ratio, total, out.with_suffix(".yaml"))
+    if run:
+        _run_proposal(grid, total, p, out)
     if plot:
         typer.echo(f"trade-off plot: {tradeoff_plot(rows, results.with_suffix('.png'))}")

@@ -74,6 +74,10 @@ class GridConfig(RaySettings):
     include_none: bool = True
     combinations: bool = True
     sweeps: list[Sweep] = []
+    mixtures: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="extra mixtures by name: exact records per component (e.g. a proposal)",
+    )
     replace: bool | Literal["upsample"] = False
     out: Path = Path("mix-grid")
     unit: str | None = None
@@ -133,11 +137,19 @@ def load_grid(path: Path | str) -> GridConfig:
                 f"{path}: sweep over {sweep.component!r}, which is not a component "
                 f"({', '.join(cfg.components)}); fix 'sweeps.component'"
             )
+    for name, counts in cfg.mixtures.items():
+        bad = [c for c, k in counts.items() if c not in cfg.components or k < 0]
+        if bad or not sum(counts.values()):
+            raise MixSpecError(
+                f"{path}: mixture {name!r} needs records of the components "
+                f"({', '.join(cfg.components)}), each a count >= 0; fix 'mixtures.{name}'"
+            )
     return cfg
 
 
 def enumerate_mixtures(cfg: GridConfig) -> list[Mixture]:
-    """The grid's mixtures: None, every non-empty combination in size order, then sweeps."""
+    """The grid's mixtures: None, every non-empty combination in size order, the sweeps, then
+    the named ``mixtures``."""
     names = list(cfg.components)
     out: list[Mixture] = [Mixture(NONE, {})] if cfg.include_none else []
     if cfg.combinations:
@@ -153,6 +165,7 @@ def enumerate_mixtures(cfg: GridConfig) -> list[Mixture]:
             for i, n in enumerate(others):
                 counts[n] = rest // len(others) + (1 if i < rest % len(others) else 0)
             out.append(Mixture(f"{sweep.component}:rest={r:g}", counts))
+    out += [Mixture(name, dict(counts)) for name, counts in cfg.mixtures.items()]
     return out
 
 
@@ -292,27 +305,3 @@ def run_grid(
             continue
         append_result(table, result_row(cfg, inp, unit(inp)))
     return read_results(table)
-
-
-def proposal_spec(
-    cfg: GridConfig, ratio: Mapping[str, float], total: int, seed: int = 0
-) -> MixSpec:
-    """A mixture spec of ``total`` records at a proposed ratio, over the grid's pools."""
-    unknown = [c for c in ratio if c not in cfg.components]
-    if unknown:
-        raise MixSpecError(
-            f"proposal components {unknown} are not in the grid ({', '.join(cfg.components)})"
-        )
-    shares = {c: r for c, r in ratio.items() if r > 0}
-    norm = sum(shares.values())
-    comps = {
-        c: {
-            "pool": cfg.components[c].pool,
-            "category": cfg.components[c].category,
-            "weight": r / norm,
-        }
-        for c, r in shares.items()
-    }
-    return MixSpec.model_validate(
-        {"components": comps, "total": total, "seed": seed, "replace": cfg.replace}
-    )

@@ -131,9 +131,16 @@ def optimise(
     """Fit each weighted skill from the rows' ratios and propose the best ratio.
 
     ``rows`` are results-table rows (``ratios`` and ``results`` mappings); the None mixture
-    (all shares 0) is left out of the fit. Skills in ``lower_is_better`` (losses) are negated.
+    (all shares 0) and earlier proposals' runs (``proposal:…``) are left out of the fit.
+    Skills in ``lower_is_better`` (losses) are negated.
     """
-    rows = [r for r in rows if sum(r["ratios"].values()) > 0]
+    from instructmine.mix.proposal import PROPOSAL
+
+    rows = [
+        r
+        for r in rows
+        if sum(r["ratios"].values()) > 0 and not str(r.get("mixture", "")).startswith(PROPOSAL)
+    ]
     if not rows:
         raise OptimiseError("no mixture rows with components to fit (only None?)")
     comps = sorted({c for r in rows for c in r["ratios"]})
