@@ -58,22 +58,24 @@ def reference_rows(args, specs: list[dict], proxy_rows: list[dict]) -> list[dict
     from instructmine.io.pool import write_subset
     from instructmine.train import TrainConfig, train
 
-    done = {r["subset_id"]: r for r in read_rows(args.ref_table)}
+    done = {(r["subset_id"], r["seed"]): r for r in read_rows(args.ref_table)}
     have = evenly_spread(proxy_rows, args.reference)
     by_id = {s["subset_id"]: s for s in specs if s["seed"] == 0}
     work = Path(args.ref_table).with_suffix("")
-    for sid in have:
-        if sid in done:
+    jobs = [(sid, 0) for sid in have] + [(sid, 1) for sid in args.ref_noise]
+    for sid, seed in jobs:
+        if (sid, seed) in done:
             continue
         pool = work / f"{sid}.parquet"
         if not pool.exists():
             write_subset(args.pool, by_id[sid]["record_ids"], pool)
-        cfg = TrainConfig.model_validate({**REFERENCE, "eval_data": str(args.eval), "seed": 0})
-        res = train(pool, work / sid, cfg, progress=False, overwrite=True)
+        cfg = TrainConfig.model_validate({**REFERENCE, "eval_data": str(args.eval), "seed": seed})
+        run_dir = work / (sid if seed == 0 else f"{sid}-s{seed}")
+        res = train(pool, run_dir, cfg, progress=False, overwrite=True)
         row = {
-            "experiment_id": f"{sid}-ref",
+            "experiment_id": f"{sid}-ref" if seed == 0 else f"{sid}-ref-s{seed}",
             "subset_id": sid,
-            "seed": 0,
+            "seed": seed,
             "n_records": res.n_records,
             "sources": by_id[sid]["sources"],
             "eval_loss": res.eval_loss_after,
@@ -82,10 +84,22 @@ def reference_rows(args, specs: list[dict], proxy_rows: list[dict]) -> list[dict
             "protocol": "reference-lora",
         }
         append_row(args.ref_table, row)
-        done[sid] = row
-        print(f"reference {sid}: {row['eval_loss']:.4f} in {row['seconds']:.0f} s", flush=True)
+        done[(sid, seed)] = row
+        print(f"reference {sid} seed {seed}: {row['eval_loss']:.4f} in {row['seconds']:.0f} s")
     seed0 = {r["subset_id"] for r in proxy_rows if r["seed"] == 0}
-    return [r for sid, r in done.items() if sid in seed0]  # every finished one counts
+    return [r for (sid, _), r in done.items() if sid in seed0]  # every finished one counts
+
+
+def reference_noise(ref: list[dict]) -> dict | None:
+    """The reference's own seed-to-seed SD (pooled over sub-datasets run at seeds 0 and 1)."""
+    by: dict[str, list[float]] = {}
+    for r in ref:
+        by.setdefault(r["subset_id"], []).append(r["eval_loss"])
+    pairs = [v for v in by.values() if len(v) > 1]
+    if not pairs:
+        return None
+    var = statistics.fmean(statistics.variance(v) for v in pairs)
+    return {"seed_sd": var**0.5, "n_subsets": len(pairs), "diffs": [v[1] - v[0] for v in pairs]}
 
 
 CHILD = """
@@ -150,6 +164,9 @@ def main() -> None:
     ap.add_argument(
         "--ref-table", type=Path, default=Path("benchmarks/results/rule/reference.jsonl")
     )
+    ap.add_argument(
+        "--ref-noise", nargs="*", default=[], help="sub-datasets to re-run at seed 1 (noise)"
+    )
     ap.add_argument("--time", type=int, default=0, help="reference sub-datasets to re-time")
     ap.add_argument("--config", type=Path, help="experiments config of the run (for --time)")
     ap.add_argument(
@@ -168,7 +185,9 @@ def main() -> None:
         report["snr"] = str(err)
     if args.reference:
         specs = [json.loads(x) for x in args.specs.read_text().splitlines()]
-        ref = reference_rows(args, specs, rows)
+        every = reference_rows(args, specs, rows)
+        report["reference_noise"] = reference_noise(every)
+        ref = [r for r in every if r["seed"] == 0]
         proxy = {r["subset_id"]: r["eval_loss"] for r in rows if r["seed"] == 0}
         ref_secs = [r["seconds"] for r in ref]
         report["reference_seconds_median"] = statistics.median(ref_secs) if ref_secs else None
@@ -177,6 +196,8 @@ def main() -> None:
         if len(ref) >= 3:
             agree = spearman_ci([proxy[r["subset_id"]] for r in ref], [r["eval_loss"] for r in ref])
             report["spearman"] = agree.__dict__
+            a = [proxy[r["subset_id"]] for r in ref]
+            report["pearson"] = statistics.correlation(a, [r["eval_loss"] for r in ref])
         if args.time:
             timed = time_proxy(args, specs, [r["subset_id"] for r in ref][: args.time])
             t_secs = [r["seconds"] for r in timed]
