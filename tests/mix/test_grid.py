@@ -70,6 +70,7 @@ def test_run_grid_builds_pools_and_resumes_after_a_crash(pools, tmp_path):
     assert [s for _, s in keys[2:]] == sorted(s for _, s in keys[2:])  # seed-major after AC
     for r in rows:
         assert r["results"]["records"] == sum(r["counts"].values())
+        assert r["seconds"] >= 0 and "_unit_seconds" not in r["results"]  # cost, beside results
         if r["mixture"] != "None":
             assert abs(sum(r["ratios"].values()) - 1) < 1e-9
 
@@ -94,6 +95,7 @@ def test_local_workers_give_the_sequential_table_and_resume(pools, tmp_path):
     assert len(par) == 15
     assert len({r["results"]["pid"] for r in par}) >= 2  # two worker processes took units
     assert {r["results"]["threads"] for r in par} == {1.0}
+    assert all(r["seconds"] >= 0.3 for r in par)  # each worker unit sleeps 0.3 s
     strip = {"pid", "threads"}
 
     def key(rows):

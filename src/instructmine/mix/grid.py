@@ -255,14 +255,30 @@ def _units(cfg: GridConfig, only: list[str] | None) -> Iterator[UnitInput]:
             yield UnitInput(mixture, seed, pool, work, categories, dict(cfg.unit_options))
 
 
+UNIT_SECONDS = "_unit_seconds"
+
+
+def call_unit(unit: Callable[[UnitInput], Mapping[str, Any]], inp: UnitInput) -> dict:
+    """Run one unit (in whichever process the runner chose) and note its wall seconds."""
+    import time
+
+    start = time.perf_counter()
+    results = dict(unit(inp))
+    return {**results, UNIT_SECONDS: time.perf_counter() - start}
+
+
 def result_row(cfg: GridConfig, inp: UnitInput, results: Mapping[str, Any]) -> dict[str, Any]:
-    """The results-table row of one finished unit."""
+    """The results-table row of one finished unit; ``seconds`` is its cost (wall time of the
+    unit in its worker: build not included, other workers sharing the cores are)."""
+    results = dict(results)
+    seconds = results.pop(UNIT_SECONDS, None)
     return {
         "mixture": inp.mixture.name,
         "seed": inp.seed,
         "counts": inp.mixture.counts,
         "ratios": inp.mixture.fractions(list(cfg.components)),
-        "results": dict(results),
+        "results": results,
+        "seconds": seconds,
     }
 
 
@@ -303,5 +319,5 @@ def run_grid(
     for inp in _units(cfg, only):
         if unit is None or (inp.mixture.name, inp.seed) in done:
             continue
-        append_result(table, result_row(cfg, inp, unit(inp)))
+        append_result(table, result_row(cfg, inp, call_unit(unit, inp)))
     return read_results(table)

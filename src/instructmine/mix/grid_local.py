@@ -13,7 +13,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from instructmine.mix.grid import GridConfig, UnitInput, append_result, result_row, unit_name
+from instructmine.mix.grid import (
+    GridConfig,
+    UnitInput,
+    append_result,
+    call_unit,
+    result_row,
+    unit_name,
+)
 
 
 def _init_worker(threads: int) -> None:
@@ -23,10 +30,6 @@ def _init_worker(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
-
-
-def _run_unit(unit: Callable[[UnitInput], Mapping[str, Any]], inp: UnitInput) -> dict:
-    return dict(unit(inp))
 
 
 def worker_threads(workers: int, threads: int | None = None) -> int:
@@ -60,7 +63,7 @@ def run_units_locally(
         initializer=_init_worker,
         initargs=(worker_threads(cfg.workers, cfg.threads),),
     ) as pool:
-        futures = {pool.submit(_run_unit, unit, inp): inp for inp in pending}
+        futures = {pool.submit(call_unit, unit, inp): inp for inp in pending}
         return collect_finished(
             finished_futures(futures),
             lambda inp, results: append_result(table, result_row(cfg, inp, results)),

@@ -14,11 +14,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from instructmine.mix.grid import GridConfig, UnitInput, append_result, result_row, unit_name
-
-
-def _run_unit(unit: Callable[[UnitInput], Mapping[str, Any]], inp: UnitInput) -> dict:
-    return dict(unit(inp))
+from instructmine.mix.grid import (
+    GridConfig,
+    UnitInput,
+    append_result,
+    call_unit,
+    result_row,
+    unit_name,
+)
 
 
 def run_units_on_ray(
@@ -37,7 +40,7 @@ def run_units_on_ray(
     if not pending:
         return 0
     with connect(cfg.ray_address) as ray:
-        task = ray.remote(_run_unit).options(**cfg.ray_resources.remote_options())
+        task = ray.remote(call_unit).options(**cfg.ray_resources.remote_options())
         refs = {task.remote(unit, inp): inp for inp in pending}
         return collect_finished(
             finished_refs(ray, refs),
