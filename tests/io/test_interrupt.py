@@ -15,7 +15,7 @@ import time
 import pyarrow.parquet as pq
 
 from instructmine.io import ingest, pool_rows
-from shared_paths import FIXTURES, REPO, default_sigint
+from shared_paths import REPO, default_sigint
 
 
 def _start(*args, cwd):
@@ -60,11 +60,44 @@ def test_ctrl_c_during_ingest_keeps_nothing_and_says_so(tmp_path):
     assert list(out.iterdir()) == []  # no pool, no temporary, no rejects file
 
 
+def _wordy_pool(path, n):
+    """``n`` distinct records of 80 words each: enough scoring work (seconds of ``mtld``) that
+    the signal lands mid-run whatever the machine's load. The 30-record fixture scored in two
+    chunks, so on a loaded machine the run could finish between the first chunk appearing and
+    the signal (CI saw exit 130 from interpreter shutdown, with no message)."""
+    import random
+
+    rng = random.Random(0)
+    words = [
+        "the",
+        "quick",
+        "brown",
+        "fox",
+        "jumps",
+        "over",
+        "a",
+        "lazy",
+        "dog",
+        "while",
+        "seven",
+        "wizards",
+        "judge",
+        "boxing",
+    ]
+    src = path.with_suffix(".jsonl")
+    with open(src, "w") as f:
+        for i in range(n):
+            out = " ".join(rng.choice(words) for _ in range(80))
+            f.write(json.dumps({"instruction": f"Write text {i}.", "input": "", "output": out}))
+            f.write("\n")
+    ingest([src], path)
+
+
 def test_ctrl_c_during_score_keeps_finished_chunks_and_rerun_resumes(tmp_path):
     pool = tmp_path / "pool.parquet"
-    ingest([FIXTURES / "alpaca_5000.json"], pool)
+    _wordy_pool(pool, 20_000)
     scores = tmp_path / "s"
-    args = ("score", pool, "-o", scores, "-i", "mtld", "--chunk-size", "16", "--window", "64")
+    args = ("score", pool, "-o", scores, "-i", "mtld", "--chunk-size", "64", "--window", "256")
     proc = _start(*args, cwd=tmp_path)
     code, stdout, stderr = _interrupt_when(
         proc, lambda: any((scores / "cache").glob("*/part-*.parquet"))
