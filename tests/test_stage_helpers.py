@@ -65,6 +65,29 @@ def test_atomic_folder_replaces_and_stale_temporaries_are_removed(tmp_path):
 # -- overrides -------------------------------------------------------------------------------
 
 
+def _append_many(path, tag, n):
+    for i in range(n):
+        atomic.append_line(path, json.dumps({"w": tag, "i": i, "pad": "x" * 5000}).encode())
+
+
+def test_append_line_from_processes_keeps_every_whole_row_and_drops_a_torn_tail(tmp_path):
+    import multiprocessing as mp
+
+    table = tmp_path / "t.jsonl"
+    table.write_bytes(b'{"w": "old", "i": 0}\n{"w": "to')  # a writer killed half-way
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(table, w, 40)) for w in ("a", "b", "c")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    rows = [json.loads(line) for line in table.read_text().splitlines()]  # every line parses
+    assert rows[0] == {"w": "old", "i": 0}
+    for w in "abc":
+        assert [r["i"] for r in rows if r["w"] == w] == list(range(40))
+    assert len(rows) == 121
+
+
 def test_one_override_parser_for_every_command():
     got = parse_overrides(
         ["lora.r=8", "sft.learning_rate=2e-4", "name=yes", "lora.target_modules=[q_proj, v_proj]"]

@@ -40,6 +40,24 @@ def locked(path: Path | str) -> Iterator[None]:
         os.close(fd)
 
 
+def append_line(path: Path | str, line: bytes) -> None:
+    """Append one newline-terminated record to a table file durably, under the file's lock
+    (several processes may append); a torn last line left by a killed writer is cut off first
+    (it was never a finished record)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path.with_name(path.name + ".lock")), open(path, "ab+") as fh:
+        if fh.seek(0, os.SEEK_END):
+            fh.seek(0)
+            data = fh.read()
+            if not data.endswith(b"\n"):
+                fh.truncate(data.rfind(b"\n") + 1)
+        fh.seek(0, os.SEEK_END)
+        fh.write(line if line.endswith(b"\n") else line + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def temporary_sibling(dest: Path) -> Path:
     """A unique hidden name in ``dest``'s folder (same file system, so the rename is atomic)."""
     return dest.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{dest.name}")

@@ -45,6 +45,36 @@ def test_ratio_sweep_sizes(pools, tmp_path):
     assert m[0].counts == {"C": 8, "A": 9, "P": 8}  # 8 : 17 is the nearest to 0.5 in 25
 
 
+def test_sweep_against_one_component_is_the_papers_specialised_to_general(pools, tmp_path):
+    cfg = grid(
+        pools,
+        tmp_path,
+        combinations=False,
+        include_none=False,
+        sweeps=[Sweep(component="C", against=["A"], ratios=[1.5, 3], total=20)],
+    )
+    m = enumerate_mixtures(cfg)
+    assert [x.name for x in m] == ["C:A=1.5", "C:A=3"]
+    assert m[0].counts == {"C": 12, "A": 8}  # no P at all
+    assert m[1].counts == {"C": 15, "A": 5}
+    assert m[0].fractions(["A", "C", "P"]) == {"A": 0.4, "C": 0.6, "P": 0.0}
+
+
+@pytest.mark.parametrize("against", [["X"], ["C"]])
+def test_a_sweep_against_an_unknown_or_the_same_component_is_refused(pools, tmp_path, against):
+    import yaml
+
+    from instructmine.mix.grid import load_grid
+    from instructmine.mix.spec import MixSpecError
+
+    comps = {n: {"pool": str(pools[k]), "category": n} for n, k in [("A", "alpaca"), ("C", "p3")]}
+    path = tmp_path / "grid.yaml"
+    sweep = {"component": "C", "against": against, "ratios": [1], "total": 4}
+    path.write_text(yaml.safe_dump({"components": comps, "sweeps": [sweep]}))
+    with pytest.raises(MixSpecError, match=r"grid.yaml: sweep of 'C' against .*sweeps.against"):
+        load_grid(path)
+
+
 def test_run_grid_builds_pools_and_resumes_after_a_crash(pools, tmp_path):
     cfg = grid(pools, tmp_path, per_type=8, seeds=[0, 1])
     calls = []

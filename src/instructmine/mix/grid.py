@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +52,15 @@ class GridComponent(BaseModel):
 
 
 class Sweep(BaseModel):
-    """Ratios of one component against the others (which split the rest equally)."""
+    """Ratios of one component against the others (which split the rest equally); with
+    ``against``, against those components only (the paper's specialised:general sweeps are
+    ``{component: C, against: [A]}``), named ``C:A=r`` instead of ``C:rest=r``."""
 
     model_config = ConfigDict(extra="forbid")
     component: str
     ratios: list[float] = Field(min_length=1)
     total: int = Field(ge=1)
+    against: list[str] | None = Field(default=None, min_length=1)
 
 
 class GridConfig(RaySettings):
@@ -132,10 +134,13 @@ def load_grid(path: Path | str) -> GridConfig:
     if not cfg.out.is_absolute():
         cfg.out = path.parent / cfg.out
     for sweep in cfg.sweeps:
-        if sweep.component not in cfg.components:
+        named = [sweep.component, *(sweep.against or [])]
+        bad = [n for n in named if n not in cfg.components]
+        if bad or sweep.component in (sweep.against or []):
             raise MixSpecError(
-                f"{path}: sweep over {sweep.component!r}, which is not a component "
-                f"({', '.join(cfg.components)}); fix 'sweeps.component'"
+                f"{path}: sweep of {sweep.component!r} against {sweep.against or 'the rest'}: "
+                f"each must be a different component ({', '.join(cfg.components)}); fix "
+                "'sweeps.component' / 'sweeps.against'"
             )
     for name, counts in cfg.mixtures.items():
         bad = [c for c, k in counts.items() if c not in cfg.components or k < 0]
@@ -157,14 +162,15 @@ def enumerate_mixtures(cfg: GridConfig) -> list[Mixture]:
             for combo in itertools.combinations(names, k):
                 out.append(Mixture("".join(combo), {n: cfg.per_type for n in combo}))
     for sweep in cfg.sweeps:
-        others = [n for n in names if n != sweep.component]
+        others = sweep.against or [n for n in names if n != sweep.component]
+        label = "+".join(sweep.against) if sweep.against else "rest"
         for r in sweep.ratios:
             own = round(sweep.total * r / (1 + r)) if others else sweep.total
             rest = sweep.total - own
             counts = {sweep.component: own}
             for i, n in enumerate(others):
                 counts[n] = rest // len(others) + (1 if i < rest % len(others) else 0)
-            out.append(Mixture(f"{sweep.component}:rest={r:g}", counts))
+            out.append(Mixture(f"{sweep.component}:{label}={r:g}", counts))
     out += [Mixture(name, dict(counts)) for name, counts in cfg.mixtures.items()]
     return out
 
@@ -218,18 +224,10 @@ def read_results(path: Path | str) -> list[dict[str, Any]]:
 
 
 def append_result(path: Path, row: Mapping[str, Any]) -> None:
-    """Append one row durably (a torn last line left by a kill is started afresh)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode()
-    with open(path, "ab") as f:
-        if f.tell():  # after a torn line, start on a fresh one
-            with open(path, "rb") as r:
-                r.seek(-1, os.SEEK_END)
-                if r.read(1) != b"\n":
-                    data = b"\n" + data
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    """Append one row durably (several processes may append; a torn last line is dropped)."""
+    from instructmine import atomic
+
+    atomic.append_line(path, json.dumps(row, ensure_ascii=False, sort_keys=True).encode())
 
 
 def _units(cfg: GridConfig, only: list[str] | None) -> Iterator[UnitInput]:

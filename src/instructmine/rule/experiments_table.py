@@ -10,11 +10,10 @@ heavy-tailed indicators); ``null`` where missing. Rows are appended under a file
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from instructmine.atomic import locked
+from instructmine import atomic
 
 REQUIRED = (
     "experiment_id",
@@ -50,16 +49,4 @@ def append_row(path: Path | str, row: dict[str, Any]) -> None:
     missing = [k for k in REQUIRED if k not in row]
     if missing:
         raise ValueError(f"experiment row lacks {missing}")
-    path = Path(path)
-    line = (json.dumps(row, sort_keys=False, allow_nan=False) + "\n").encode()
-    with locked(path.with_name(path.name + ".lock")), open(path, "ab+") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        if size:
-            fh.seek(0)
-            data = fh.read()
-            if not data.endswith(b"\n"):
-                fh.truncate(data.rfind(b"\n") + 1)
-        fh.seek(0, os.SEEK_END)
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    atomic.append_line(path, json.dumps(row, sort_keys=False, allow_nan=False).encode())
