@@ -90,6 +90,13 @@ def test_grid_run_resume_and_optimise(tmp_path, pools):
     assert len(rows) == 10 == len({r["mixture"] for r in rows})
     assert {r["mixture"]: r["results"]["n"] for r in rows}["ACP"] == 18
     assert (tmp_path / "out" / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summ = cli("mix", "summary", config)
+    assert summ.returncode == 0, summ.stderr
+    report = (tmp_path / "out" / "results.summary.md").read_text()
+    assert report.strip() == summ.stdout.split("\nsummary: ")[0].strip()
+    assert "Produced by: model the unit's model; A = alpaca" in report  # which model, which data
+    assert "| code helps alignment | chat | AC − A |" in report
+    assert "(1) |" in report and "one seed" in report  # one seed: no error bar, said so
     opt = cli(
         "mix",
         "optimise",

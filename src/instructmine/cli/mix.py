@@ -84,8 +84,60 @@ def grid(
         _fail(e)
     typer.echo(f"{len(rows)} result rows in {results_path(cfg)}")
     if rows:
-        png = tradeoff_plot(rows, results_path(cfg).with_suffix(".png"))
+        from instructmine.mix.summary import grid_caption, named_skills
+
+        png = results_path(cfg).with_suffix(".png")
+        tradeoff_plot(rows, png, named_skills(cfg, rows), grid_caption(cfg))
         typer.echo(f"trade-off plot: {png}")
+
+
+@mix_app.command("summary")
+def summary(
+    config: Annotated[Path, typer.Argument(help="Grid config (YAML) whose results to read.")],
+    skills: str = typer.Option("", help="Comma-separated skills (default: the grid's named)."),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Markdown report (default OUT/results.summary.md)."),
+    ] = None,
+) -> None:
+    """Each mixture's skills (mean ± SD over seeds) and the mixture paper's findings tested
+    against the seed noise (Welch t, p < 0.05, else "cannot tell"); writes the plot too."""
+    from instructmine import atomic
+    from instructmine.mix.grid import load_grid, read_results, results_path
+    from instructmine.mix.plot import tradeoff_plot
+    from instructmine.mix.spec import MixSpecError
+    from instructmine.mix.summary import (
+        findings_markdown,
+        grid_caption,
+        named_skills,
+        paper_findings,
+        skill_stats,
+        stats_markdown,
+    )
+
+    try:
+        cfg = load_grid(config)
+        rows = read_results(results_path(cfg))
+        if not rows:
+            raise MixSpecError(f"{results_path(cfg)}: no result rows (run `mix grid --run`)")
+    except MixSpecError as e:
+        _fail(e)
+    names = [s for s in skills.split(",") if s] or named_skills(cfg, rows)
+    stats = skill_stats(rows, names)
+    categories = {n: c.category for n, c in cfg.components.items()}
+    caption = grid_caption(cfg)
+    text = "\n\n".join(
+        [
+            f"Produced by: {caption}; results {results_path(cfg)} ({len(rows)} rows).",
+            stats_markdown(stats, names),
+            findings_markdown(paper_findings(stats, categories)),
+        ]
+    )
+    out = out or results_path(cfg).with_name("results.summary.md")
+    atomic.write_text(out, text + "\n")
+    typer.echo(text)
+    png = tradeoff_plot(rows, results_path(cfg).with_suffix(".png"), names, caption)
+    typer.echo(f"summary: {out}\ntrade-off plot: {png}")
 
 
 def _write_proposal_spec(grid: Path | None, ratio: dict, total: int, path: Path) -> None:
@@ -188,4 +240,5 @@ def optimise(
     if run:
         _run_proposal(grid, total, p, out)
     if plot:
-        typer.echo(f"trade-off plot: {tradeoff_plot(rows, results.with_suffix('.png'))}")
+        png = tradeoff_plot(rows, results.with_suffix(".png"), list(p.weights))
+        typer.echo(f"trade-off plot: {png}")

@@ -1,4 +1,5 @@
-"""The trade-off plot: each mixture's per-skill results (mean ± std over seeds)."""
+"""The trade-off plot: each mixture's per-skill results (mean ± SD over seeds), one panel per
+skill so that skills on different scales (accuracies, losses) stay readable."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from typing import Any
 
 
 def tradeoff_plot(
-    rows: Sequence[Mapping[str, Any]], out: Path | str, skills: Sequence[str] = ()
+    rows: Sequence[Mapping[str, Any]],
+    out: Path | str,
+    skills: Sequence[str] = (),
+    caption: str = "",
 ) -> Path:
-    """Write a grouped bar chart (mixtures × skills, error bars over seeds) as a PNG."""
+    """Write one panel per skill (mixtures on the x axis, SD over seeds as error bars, the
+    base model None as a dashed line) as a PNG. ``skills`` default to every result key;
+    ``caption`` (which model, which data) goes under the title."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,27 +24,39 @@ def tradeoff_plot(
     import numpy as np
 
     from instructmine import atomic
+    from instructmine.mix.summary import NONE, skill_stats
 
-    mixtures = list(dict.fromkeys(r["mixture"] for r in rows))
     skills = list(skills) or sorted({s for r in rows for s in r["results"]})
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(mixtures)), 4))
-    width = 0.8 / max(len(skills), 1)
-    for j, skill in enumerate(skills):
-        means, stds = [], []
-        for m in mixtures:
-            vals = [
-                float(r["results"][skill])
-                for r in rows
-                if r["mixture"] == m and skill in r["results"]
-            ]
-            means.append(np.mean(vals) if vals else np.nan)
-            stds.append(np.std(vals) if len(vals) > 1 else 0.0)
-        xs = np.arange(len(mixtures)) + (j - (len(skills) - 1) / 2) * width
-        ax.bar(xs, means, width, yerr=stds, capsize=2, label=skill)
-    ax.set_xticks(np.arange(len(mixtures)), mixtures, rotation=30, ha="right")
-    ax.set_ylabel("result (mean ± std over seeds)")
-    ax.set_title("Mixture trade-offs per skill")
-    ax.legend(fontsize="small")
+    stats = skill_stats(rows, skills)
+    mixtures = [m for m in stats if m != NONE]
+    cols = min(3, max(len(skills), 1))
+    nrows = -(-len(skills) // cols) if skills else 1
+    width = max(4.0, 0.45 * len(mixtures) + 1.5)
+    fig, axes = plt.subplots(nrows, cols, figsize=(width * cols, 3.4 * nrows), squeeze=False)
+    for ax in axes.ravel()[len(skills) :]:
+        ax.axis("off")
+    xs = np.arange(len(mixtures))
+    for ax, skill in zip(axes.ravel(), skills, strict=False):
+        got = [stats[m].get(skill) for m in mixtures]
+        means = [s.mean if s else np.nan for s in got]
+        sds = [s.sd if s else 0.0 for s in got]
+        ax.errorbar(xs, means, yerr=sds, fmt="o", capsize=3, color="tab:blue")
+        base = stats.get(NONE, {}).get(skill)
+        if base is not None:
+            ax.axhline(base.mean, color="black", linestyle="--", linewidth=1, label="None")
+            ax.legend(fontsize="x-small", loc="lower right")
+        finite = [v for v in means if np.isfinite(v)]
+        if finite:  # the axis spans the data, not 0: the differences are small
+            lo = min([v - d for v, d in zip(means, sds, strict=True) if np.isfinite(v)])
+            hi = max([v + d for v, d in zip(means, sds, strict=True) if np.isfinite(v)])
+            if base is not None:
+                lo, hi = min(lo, base.mean), max(hi, base.mean)
+            pad = 0.15 * (hi - lo or abs(hi) or 1.0)
+            ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xticks(xs, mixtures, rotation=40, ha="right", fontsize="small")
+        ax.set_title(skill, fontsize="medium")
+    title = "Mixture trade-offs per skill (mean ± SD over seeds)"
+    fig.suptitle(f"{title}\n{caption}" if caption else title, fontsize="medium")
     fig.tight_layout()
     out = Path(out)
     with atomic.atomic_path(out) as tmp:
