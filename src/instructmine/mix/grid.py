@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,11 +129,11 @@ def load_grid(path: Path | str) -> GridConfig:
         raise MixSpecError(f"{path}: invalid grid config: {e}") from None
     for comp in cfg.components.values():
         if not comp.pool.is_absolute():
-            comp.pool = path.parent / comp.pool
+            comp.pool = _beside(path, comp.pool)
         if comp.select is not None and not comp.select.ranked.is_absolute():
-            comp.select.ranked = path.parent / comp.select.ranked
+            comp.select.ranked = _beside(path, comp.select.ranked)
     if not cfg.out.is_absolute():
-        cfg.out = path.parent / cfg.out
+        cfg.out = _beside(path, cfg.out)
     for sweep in cfg.sweeps:
         named = [sweep.component, *(sweep.against or [])]
         bad = [n for n in named if n not in cfg.components]
@@ -201,6 +202,12 @@ def load_unit(ref: str) -> Callable[[UnitInput], Mapping[str, Any]]:
         return getattr(importlib.import_module(module), func)
     except (ImportError, AttributeError) as e:
         raise MixSpecError(f"unit {ref!r} cannot be imported ({e})") from None
+
+
+def _beside(config: Path, rel: Path) -> Path:
+    """``rel`` resolved against the config's folder, ``..`` folded (paths in messages stay
+    readable: ``benchmarks/results/x``, not ``docs/mix/../../benchmarks/results/x``)."""
+    return Path(os.path.normpath(config.parent / rel))
 
 
 def results_path(cfg: GridConfig) -> Path:
