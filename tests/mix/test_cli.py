@@ -97,6 +97,14 @@ def test_grid_run_resume_and_optimise(tmp_path, pools):
     assert "Produced by: model the unit's model; A = alpaca" in report  # which model, which data
     assert "| code helps alignment | chat | AC − A |" in report
     assert "(1) |" in report and "one seed" in report  # one seed: no error bar, said so
+    alt = tmp_path / "alt.md"
+    remeasured = cli("mix", "summary", config, "--measure", "code=-n", "-o", alt)
+    assert remeasured.returncode == 0, remeasured.stderr
+    text = alt.read_text()
+    assert "skills measured as code = -n" in text and "| ACP | -18.0000 ± 0.0000 (1) |" in text
+    assert alt.with_suffix(".png").exists() and "-18.0000" not in report  # grid report kept
+    bad = cli("mix", "summary", config, "--measure", "code=-loss/nope", "-o", alt)
+    assert bad.returncode != 0 and "has no result 'loss/nope'" in bad.stderr
     opt = cli(
         "mix",
         "optimise",

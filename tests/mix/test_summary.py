@@ -11,6 +11,7 @@ from instructmine.mix.summary import (
     Stat,
     findings_markdown,
     paper_findings,
+    remeasure,
     skill_stats,
     stats_markdown,
     welch,
@@ -111,3 +112,11 @@ def test_stats_are_over_every_seed(n):
     rows = [{"mixture": "A", "results": {"s": float(i)}} for i in range(n)]
     s = skill_stats(rows, ["s"])["A"]["s"]
     assert s.n == n and math.isclose(s.mean, (n - 1) / 2)
+
+
+def test_remeasure_derives_skills_from_other_results_and_names_missing_keys():
+    rows = [{"mixture": "A", "seed": 0, "results": {"chat": -2.6, "loss/mt_bench": 0.73}}]
+    out = remeasure(rows, {"chat": "-loss/mt_bench"})
+    assert out[0]["results"]["chat"] == -0.73 and rows[0]["results"]["chat"] == -2.6
+    with pytest.raises(KeyError, match="mixture A seed 0 has no result 'loss/piqa'"):
+        remeasure(rows, {"nlp": "loss/piqa"})

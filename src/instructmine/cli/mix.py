@@ -95,6 +95,13 @@ def grid(
 def summary(
     config: Annotated[Path, typer.Argument(help="Grid config (YAML) whose results to read.")],
     skills: str = typer.Option("", help="Comma-separated skills (default: the grid's named)."),
+    measure: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SKILL=RESULT_KEY: re-derive a skill from another result ('-' negates a loss),"
+            " e.g. --measure nlp=-loss/arc_easy_answers; writes the report and plot to -o."
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Markdown report (default OUT/results.summary.md)."),
@@ -111,21 +118,33 @@ def summary(
         grid_caption,
         named_skills,
         paper_findings,
+        remeasure,
         skill_stats,
         stats_markdown,
     )
+    from instructmine.overrides import OverrideError, parse_overrides
 
     try:
         cfg = load_grid(config)
         rows = read_results(results_path(cfg))
         if not rows:
             raise MixSpecError(f"{results_path(cfg)}: no result rows (run `mix grid --run`)")
-    except MixSpecError as e:
+        measures = {k: str(v) for k, v in parse_overrides(measure or [], "--measure").items()}
+        if measures and out is None:
+            raise MixSpecError(
+                "--measure needs --out REPORT.md (the default report is the grid's own)"
+            )
+        rows = remeasure(rows, measures) if measures else rows
+    except (MixSpecError, OverrideError) as e:
         _fail(e)
-    names = [s for s in skills.split(",") if s] or named_skills(cfg, rows)
+    except KeyError as e:
+        _fail(MixSpecError(f"{results_path(cfg)}: {e.args[0]}"))
+    names = [s for s in skills.split(",") if s] or list(measures) or named_skills(cfg, rows)
     stats = skill_stats(rows, names)
     categories = {n: c.category for n, c in cfg.components.items()}
     caption = grid_caption(cfg)
+    if measures:
+        caption += "; skills measured as " + ", ".join(f"{k} = {v}" for k, v in measures.items())
     text = "\n\n".join(
         [
             f"Produced by: {caption}; results {results_path(cfg)} ({len(rows)} rows).",
@@ -136,7 +155,8 @@ def summary(
     out = out or results_path(cfg).with_name("results.summary.md")
     atomic.write_text(out, text + "\n")
     typer.echo(text)
-    png = tradeoff_plot(rows, results_path(cfg).with_suffix(".png"), names, caption)
+    png = out.with_suffix(".png") if measures else results_path(cfg).with_suffix(".png")
+    tradeoff_plot(rows, png, names, caption)
     typer.echo(f"summary: {out}\ntrade-off plot: {png}")
 
 

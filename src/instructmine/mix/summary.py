@@ -226,3 +226,21 @@ def named_skills(cfg, rows: Sequence[Mapping[str, Any]]) -> list[str]:
     if named:
         return list(named)
     return sorted({s for r in rows for s in r["results"]})
+
+
+def remeasure(rows: Sequence[Mapping[str, Any]], measures: Mapping[str, str]) -> list[dict]:
+    """``rows`` with each skill re-derived from another result key (``{"nlp":
+    "-loss/arc_easy_answers"}``; a leading ``-`` negates a loss), to test the findings on a
+    skill's second measure. A row without the key is an error naming the key and the row."""
+    from instructmine.mix.units import name_skills
+
+    out = []
+    for r in rows:
+        missing = sorted({k.lstrip("-") for k in measures.values()} - set(r["results"]))
+        if missing:
+            raise KeyError(
+                f"mixture {r['mixture']} seed {r['seed']} has no result {missing[0]!r} "
+                f"(its results: {', '.join(sorted(r['results']))})"
+            )
+        out.append({**r, "results": name_skills(dict(r["results"]), dict(measures))})
+    return out
