@@ -84,10 +84,10 @@ def grid(
         _fail(e)
     typer.echo(f"{len(rows)} result rows in {results_path(cfg)}")
     if rows:
-        from instructmine.mix.summary import grid_caption, named_skills
+        from instructmine.mix.summary import grid_caption, named_skills, skill_keys
 
         png = results_path(cfg).with_suffix(".png")
-        tradeoff_plot(rows, png, named_skills(cfg, rows), grid_caption(cfg))
+        tradeoff_plot(rows, png, named_skills(cfg, rows), grid_caption(cfg), skill_keys(cfg))
         typer.echo(f"trade-off plot: {png}")
 
 
@@ -119,6 +119,7 @@ def summary(
         named_skills,
         paper_findings,
         remeasure,
+        skill_keys,
         skill_stats,
         stats_markdown,
     )
@@ -156,7 +157,7 @@ def summary(
     atomic.write_text(out, text + "\n")
     typer.echo(text)
     png = out.with_suffix(".png") if measures else results_path(cfg).with_suffix(".png")
-    tradeoff_plot(rows, png, names, caption)
+    tradeoff_plot(rows, png, names, caption, measures or skill_keys(cfg))
     typer.echo(f"summary: {out}\ntrade-off plot: {png}")
 
 

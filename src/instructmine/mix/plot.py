@@ -13,10 +13,12 @@ def tradeoff_plot(
     out: Path | str,
     skills: Sequence[str] = (),
     caption: str = "",
+    measures: Mapping[str, str] | None = None,
 ) -> Path:
     """Write one panel per skill (mixtures on the x axis, SD over seeds as error bars, the
     base model None as a dashed line) as a PNG. ``skills`` default to every result key;
-    ``caption`` (which model, which data) goes under the title."""
+    ``caption`` (which model, which data) goes under the title; ``measures`` (skill -> the
+    result key it is, ``-`` for a negated loss) go in the panel titles."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -54,7 +56,8 @@ def tradeoff_plot(
             pad = 0.15 * (hi - lo or abs(hi) or 1.0)
             ax.set_ylim(lo - pad, hi + pad)
         ax.set_xticks(xs, mixtures, rotation=40, ha="right", fontsize="small")
-        ax.set_title(skill, fontsize="medium")
+        measure = (measures or {}).get(skill)
+        ax.set_title(f"{skill} = {measure}" if measure else skill, fontsize="medium")
     title = "Mixture trade-offs per skill (mean ± SD over seeds)"
     fig.suptitle(f"{title}\n{caption}" if caption else title, fontsize="medium")
     fig.tight_layout()

@@ -220,9 +220,15 @@ def grid_caption(cfg) -> str:
     return f"model {model}; {parts}; {cfg.per_type} records per type; seeds {cfg.seeds}"
 
 
+def skill_keys(cfg) -> dict[str, str]:
+    """The grid's named skills and the result key each is (``unit_options.skills``)."""
+    named = cfg.unit_options.get("skills") if isinstance(cfg.unit_options, dict) else None
+    return dict(named or {})
+
+
 def named_skills(cfg, rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The grid's named skills (``unit_options.skills``), else every result key of the rows."""
-    named = cfg.unit_options.get("skills") if isinstance(cfg.unit_options, dict) else None
+    named = skill_keys(cfg)
     if named:
         return list(named)
     return sorted({s for r in rows for s in r["results"]})
