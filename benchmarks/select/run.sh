@@ -23,8 +23,9 @@ for step in "${steps[@]}"; do
       $IM score $O/random_9k.parquet -o $R/scores --threads 2 --no-progress
       $IM rank $R/scores --rule smollm2-proxy -o benchmarks/out/select/ranked.parquet ;;
     size)  # the trunk cache on both cores first; the search's two 1-thread workers then find it
+      # (in the default content-keyed $INSTRUCTMINE_CACHE/trunk: it outlives a fresh checkout)
       $IM experiments trunk $O/random_9k.parquet $O/eval_self_instruct.parquet \
-        --dir benchmarks/out/select/trunk --threads 2 --no-progress
+        --threads 2 --no-progress
       $IM search-size docs/select/size_search.yaml ;;
     compare)
       $IM select-compare docs/select/compare_250.yaml
