@@ -34,7 +34,9 @@ def tradeoff_plot(
     cols = min(3, max(len(skills), 1))
     nrows = -(-len(skills) // cols) if skills else 1
     width = max(4.0, 0.45 * len(mixtures) + 1.5)
-    fig, axes = plt.subplots(nrows, cols, figsize=(width * cols, 3.4 * nrows), squeeze=False)
+    labels = [m.replace("proposal:", "proposal ").replace(",", " ") for m in mixtures]
+    tall = 3.4 + 0.06 * max([len(t) for t in labels] + [0])  # room for long rotated labels
+    fig, axes = plt.subplots(nrows, cols, figsize=(width * cols, tall * nrows), squeeze=False)
     for ax in axes.ravel()[len(skills) :]:
         ax.axis("off")
     xs = np.arange(len(mixtures))
@@ -55,11 +57,15 @@ def tradeoff_plot(
                 lo, hi = min(lo, base.mean), max(hi, base.mean)
             pad = 0.15 * (hi - lo or abs(hi) or 1.0)
             ax.set_ylim(lo - pad, hi + pad)
-        ax.set_xticks(xs, mixtures, rotation=40, ha="right", fontsize="small")
+        ax.set_xticks(xs, labels, rotation=40, ha="right", fontsize="small")
         measure = (measures or {}).get(skill)
         ax.set_title(f"{skill} = {measure}" if measure else skill, fontsize="medium")
     title = "Mixture trade-offs per skill (mean ± SD over seeds)"
-    fig.suptitle(f"{title}\n{caption}" if caption else title, fontsize="medium")
+    if caption:  # wrapped to the figure's width (≈ 11 characters an inch at this size)
+        import textwrap
+
+        title += "\n" + textwrap.fill(caption, width=max(60, int(11 * width * cols)))
+    fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
     out = Path(out)
     with atomic.atomic_path(out) as tmp:
