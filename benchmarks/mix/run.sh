@@ -17,7 +17,7 @@ ing $P/p3_t0_sample.parquet "$D/p3_t0_sample/templates"
 case "${1:-grid}" in
   grid)  # the 8 mixtures x 3 seeds (22 units: None once)
     exec $IM mix grid docs/mix/paper_grid.yaml --run --workers "${WORKERS:-2}" ;;
-  sweep)  # C:A = 0.5, 1.5, 3 x 2 seeds (docs/mix/ratio_sweep.yaml)
+  sweep)  # C:A = 0.5, 1.5, 3 x 3 seeds (docs/mix/ratio_sweep.yaml)
     exec $IM mix grid docs/mix/ratio_sweep.yaml --run --workers "${WORKERS:-2}" ;;
   proposal)  # the optimiser's ratio for nlp=1,code=1,chat=2, run at the grid's seeds
     exec $IM mix optimise benchmarks/results/mix-paper/results.jsonl \
