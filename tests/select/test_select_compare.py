@@ -61,10 +61,12 @@ def _rows(path):
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
-def test_compare_every_method_real_seeds_and_resume(compare_yaml, tmp_path):
+def test_compare_every_method_real_seeds_and_resume(compare_yaml, tmp_path, monkeypatch):
     path, lengths, ids = compare_yaml
+    monkeypatch.setenv("INSTRUCTMINE_CACHE", str(tmp_path / "imcache"))  # RDS+ embeddings there
     r = run_cli("select-compare", path)
     assert r.returncode == 0, r.stderr
+    assert len(list((tmp_path / "imcache" / "rds").glob("*.npy"))) == 2  # pool, queries
     out = tmp_path / "cmp"
     rows = _rows(out / "results.jsonl")
     want = {f"{m}:8:{s}" for m in ("rule", "rds", "ifd") for s in (0, 1)}

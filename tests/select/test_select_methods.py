@@ -33,6 +33,7 @@ def test_rds_selects_each_querys_record_and_reuses_cached_embeddings(
     pool_and_queries, tmp_path, tiny_llama_dir, monkeypatch
 ):
     pool, queries, q_ids = pool_and_queries
+    monkeypatch.setenv("INSTRUCTMINE_CACHE", str(tmp_path / "cache"))  # the default embed_dir
     rds = RdsSettings(model=str(tiny_llama_dir), query_prompts_only=False)
     cfg = SelectConfig(method="rds", rds=rds, top=3)
     s = run_select(pool, tmp_path / "sel.parquet", cfg, queries=queries, work_dir=tmp_path / "w")
@@ -41,11 +42,11 @@ def test_rds_selects_each_querys_record_and_reuses_cached_embeddings(
     doc = json.loads(manifest_path(tmp_path / "sel.parquet").read_text())
     assert doc["method"] == "rds" and doc["parameters"]["rds"]["model"] == str(tiny_llama_dir)
     assert "queries" in doc["stage"]["inputs"]
-    assert len(list((tmp_path / "w" / "embeddings").glob("*.npy"))) == 2  # pool, queries
+    assert len(list((tmp_path / "cache" / "rds").glob("*.npy"))) == 2  # pool, queries
     ranked = pq.read_table(tmp_path / "w" / "rds_rank.parquet").to_pydict()
     assert sorted(ranked["rds_rank"]) == list(range(read_pool(pool).num_rows))
 
-    # a second selection (another n) from the same work dir embeds nothing again
+    # a second selection (another n, another work dir) embeds nothing again
     def refuse(*args, **kwargs):
         raise AssertionError("embedded again despite the cache")
 
@@ -55,7 +56,7 @@ def test_rds_selects_each_querys_record_and_reuses_cached_embeddings(
         tmp_path / "sel5.parquet",
         cfg.model_copy(update={"top": 5}),
         queries=queries,
-        work_dir=tmp_path / "w",
+        work_dir=tmp_path / "w5",
     )
     assert s5.ids[:3] == s.ids and len(s5.ids) == 5
     # prompts-only queries are other texts: a miss, so it must embed

@@ -24,7 +24,8 @@ def select(
         str, typer.Option(help="rds: the model to be tuned (embeds pool and queries).")
     ] = "smollm2-135m-instruct",
     work_dir: Annotated[
-        Path | None, typer.Option(help="rds: embedding cache + ranking folder (OUT.work/).")
+        Path | None,
+        typer.Option(help="rds: ranking folder (OUT.work/); embeddings: $INSTRUCTMINE_CACHE/rds."),
     ] = None,
     top: Annotated[int | None, typer.Option("--top", help="Take N records.")] = None,
     frac: Annotated[float | None, typer.Option("--frac", help="Take this share.")] = None,

@@ -4,8 +4,8 @@ Work folder ``out/``:
 
 - ``subsets/<method>.parquet`` (+ ``.select.json``): the rule, RDS+ and IFD subsets, written by
   the select stage (:func:`instructmine.select.run.run_select`); ``subsets/random_s<seed>``;
-- ``work/``: RDS+ embeddings cached by content; ``trunk/``: the proxy's trunk cache;
-  ``runs/<unit>/``: LoRA run folders;
+- ``work/``: the RDS+ ranking (its embeddings: ``$INSTRUCTMINE_CACHE/rds``); ``trunk/``: the
+  proxy's trunk cache; ``runs/<unit>/``: LoRA run folders;
 - ``results.jsonl``: one line per finished unit (a method at a seed), the search module's
   :class:`~instructmine.search.trials.TrialsTable`; a re-run never repeats a finished unit, and
   refuses rows made with another objective, eval set or subset;

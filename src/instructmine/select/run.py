@@ -124,14 +124,17 @@ def run_select(
     clusters: Path | str | None = None,
     queries: Path | str | None = None,
     work_dir: Path | str | None = None,
+    embed_dir: Path | str | None = None,
 ) -> SelectSummary:
     """Select records of POOL (default: RANKED itself) by the ranking; write OUT + manifest.
 
     ``scores``: a score folder supplying the ``by`` column when RANKED lacks it, and the stored
     embeddings of the diversity filter. ``clusters``: a dedup ``*.clusters.jsonl``; members of
     one cluster count once. Method ``rds`` ranks POOL by similarity to ``queries`` (a pool of
-    the target's examples) with ``config.rds.model``; its embeddings are cached by content in
-    ``work_dir`` (default ``OUT.work/`` beside OUT) and its ranking written there.
+    the target's examples) with ``config.rds.model``; its ranking is written to ``work_dir``
+    (default ``OUT.work/`` beside OUT) and its embeddings cached by content in ``embed_dir``
+    (default ``$INSTRUCTMINE_CACHE/rds``: shared by every selection of the same records with the
+    same model, and kept across runs and checkouts).
     """
     from instructmine.atomic import refuse_overwriting_inputs
     from instructmine.io.pool import open_pool, require_records, write_subset
@@ -165,7 +168,11 @@ def run_select(
         require_records(pool, "select from")
     if config.method == "rds":
         work = Path(work_dir) if work_dir else out.with_name(out.stem + ".work")
-        ids, values = rds_ranking(pool, Path(queries), config, work)
+        if embed_dir is None:
+            from instructmine.models import cache_dir
+
+            embed_dir = cache_dir() / "rds"
+        ids, values = rds_ranking(pool, Path(queries), config, work, Path(embed_dir))
     else:
         if config.method == "ifd":
             require_ifd(ranked, scores)
@@ -245,9 +252,12 @@ def require_ifd(ranked: Path, scores: Path | None) -> None:
 
 
 def rds_ranking(
-    pool: Path, queries: Path, config: SelectConfig, work: Path
+    pool: Path, queries: Path, config: SelectConfig, work: Path, embed_dir: Path
 ) -> tuple[pa.Array, np.ndarray]:
-    """RDS+ ranks of POOL's records for ``queries`` (also written to ``work/rds_rank.parquet``)."""
+    """RDS+ ranks of POOL's records for ``queries`` (also written to ``work/rds_rank.parquet``).
+
+    Embeddings are read from / stored in ``embed_dir`` by content key.
+    """
     from instructmine import atomic
     from instructmine.select.rds import rds_scores
 
@@ -259,7 +269,7 @@ def rds_ranking(
         query_prompts_only=s.query_prompts_only,
         batch_size=s.batch_size,
         max_length=s.max_length,
-        cache_dir=work / "embeddings",
+        cache_dir=embed_dir,
     )
     table = pa.table({"id": ids, "rds_rank": rank, "rds_score": score})
     atomic.write_table(table, work / "rds_rank.parquet")
