@@ -93,3 +93,41 @@ def test_cli_builds_the_cache_workers_then_find(tmp_path, rule_data, tiny_llama_
     assert str(cache.path) == built
     bad = CliRunner().invoke(app, [*args, "--set", "cached_layerz=1"])
     assert bad.exit_code != 0 and "cached_layerz" in bad.output
+
+
+def test_a_killed_trunk_build_resumes_at_its_first_missing_block(
+    tmp_path, rule_data, tiny_llama_dir, monkeypatch
+):
+    """Finished blocks survive a kill; the resumed cache equals a build that was never killed."""
+    import numpy as np
+
+    from instructmine.rule import trunk, trunk_cache
+    from shared_paths import tiny_proxy
+
+    cfg = ProxyConfig.model_validate(tiny_proxy(tiny_llama_dir))
+    monkeypatch.setattr(trunk_cache, "BLOCK", 1)  # one batch per block: several blocks here
+    real, calls = trunk.trunk_states, []
+
+    def dies_on_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the kill, after two finished blocks
+        return real(*args, **kwargs)
+
+    args = (cfg, str(rule_data["pool"]), str(rule_data["eval"]))
+    monkeypatch.setattr(trunk, "trunk_states", dies_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        trunk_cache.cache_for_pool(*args, str(tmp_path / "a"))
+    parts = list((tmp_path / "a").glob("*.parts/block-*.npy"))
+    assert len(parts) == 2 and not list((tmp_path / "a").glob("*/meta.json"))
+
+    calls.clear()
+    monkeypatch.setattr(trunk, "trunk_states", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    resumed = trunk_cache.cache_for_pool(*args, str(tmp_path / "a"))
+    n_batches = -(-len(resumed.ids) // 8)
+    assert len(calls) == n_batches - 2  # the two finished blocks were read back, not rerun
+    assert not list((tmp_path / "a").glob("*.parts"))  # parts removed once complete
+    fresh = trunk_cache.cache_for_pool(*args, str(tmp_path / "b"))
+    assert resumed.path.name == fresh.path.name and resumed.ids == fresh.ids
+    assert np.array_equal(resumed.offsets, fresh.offsets)
+    assert np.array_equal(np.asarray(resumed.states), np.asarray(fresh.states))

@@ -20,6 +20,7 @@ from instructmine.rule.proxy_config import ProxyConfig
 from instructmine.schema import Message
 
 CACHE_VERSION = 1
+BLOCK = 32  # batches per resumable block of a build (a killed build loses at most one)
 
 
 @dataclass
@@ -120,7 +121,8 @@ def build_cache(
     """Build (or reuse) the trunk cache of ``train`` records and ``eval_convs``.
 
     ``root`` defaults to ``$INSTRUCTMINE_CACHE/trunk``. An existing complete folder with the
-    same content key is opened as is; a build killed half-way leaves only a temporary folder.
+    same content key is opened as is; a build killed half-way keeps its finished blocks in
+    ``<key>.parts/`` and the next build with the same key resumes from them.
     Processes asking for the same cache at once build it once: the others wait on a lock file
     beside it, then open what the first one wrote.
     """
@@ -147,12 +149,20 @@ def _build(
     batch_size: int,
     progress: bool,
 ) -> TrunkCache:
-    """Run the trunk over every sequence and write the cache folder ``dest`` atomically."""
+    """Run the trunk over every sequence and write the cache folder ``dest`` atomically.
+
+    Sequences run shortest first in blocks of ``BLOCK`` batches; each finished block is kept in
+    ``dest.parts/`` (atomic files), so a build killed half-way resumes at the first missing block
+    and the finished ones are read back, not recomputed. The parts go once the folder is complete.
+    """
+    import shutil
+
     import numpy as np
     import torch
 
     from instructmine import atomic
     from instructmine.models import load_causal_lm
+    from instructmine.progress import progress_bars
     from instructmine.rule.trunk import make_trunk, trunk_states
 
     if config.threads:
@@ -161,18 +171,32 @@ def _build(
     make_trunk(model, config.cached_layers)
     seqs, dropped = _encode(tokenizer, config, train, eval_convs)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][1]))
-    states: list[Any] = [None] * len(seqs)
     dtype = np.float16 if config.cache_dtype == "float16" else np.float32
-    from instructmine.progress import progress_bars
-
+    parts = dest.with_name(dest.name + ".parts")  # the content key names it: same work or none
+    size = BLOCK * batch_size
+    blocks = [order[k : k + size] for k in range(0, len(order), size)]
+    states: list[Any] = [None] * len(seqs)
     with progress_bars(enabled=progress, transient=True) as bar:
         task = bar.add_task("trunk cache", total=len(seqs))
-        for k in range(0, len(order), batch_size):
-            chunk = order[k : k + batch_size]
-            outs = trunk_states(model, [seqs[i][1] for i in chunk])
-            for i, h in zip(chunk, outs, strict=True):
-                states[i] = h.to(torch.float32).numpy().astype(dtype)
-            bar.advance(task, len(chunk))
+        for b, block in enumerate(blocks):
+            part = parts / f"block-{b:05d}-{size}.npy"
+            if part.is_file():  # finished before a kill
+                flat = np.load(part)
+                bar.advance(task, len(block))
+            else:
+                outs = []
+                for k in range(0, len(block), batch_size):
+                    chunk = block[k : k + batch_size]
+                    hs = trunk_states(model, [seqs[i][1] for i in chunk])
+                    outs += [h.to(torch.float32).numpy().astype(dtype) for h in hs]
+                    bar.advance(task, len(chunk))
+                flat = np.concatenate(outs)
+                with atomic.atomic_path(part) as tmp, open(tmp, "wb") as f:
+                    np.save(f, flat)
+                    f.flush()
+            cuts = np.cumsum([len(seqs[i][1]) for i in block])[:-1]
+            for i, h in zip(block, np.split(flat, cuts), strict=True):
+                states[i] = h
     lengths = [len(s[1]) for s in seqs]
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     with atomic.atomic_path(dest, folder=True) as tmp:
@@ -193,6 +217,7 @@ def _build(
             "n_eval": sum(1 for s in seqs if s[3] == 1),
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    shutil.rmtree(parts, ignore_errors=True)
     return open_cache(dest)
 
 
