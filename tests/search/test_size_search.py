@@ -138,3 +138,16 @@ def test_killed_search_resumes_without_repeating_finished_trials(tmp_path):
     for key in finished_before:  # a trial finished before the kill never ran again
         assert started.count(key) == 1, key
     assert f"best n: {min(after.top(), key=after.top().get)}" in out
+
+
+def test_a_torn_last_line_never_swallows_the_next_finished_trial(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    table = TrialsTable(path)
+    table.append({"key": "top:100:0", "arm": "top", "n": 100, "loss": 1.5})
+    with open(path, "ab") as fh:  # a writer killed mid-line
+        fh.write(b'{"key": "top:200:0", "ar')
+    reread = TrialsTable(path)
+    assert set(reread.rows) == {"top:100:0"} and reread.torn == 1
+    reread.append({"key": "top:300:0", "arm": "top", "n": 300, "loss": 1.2})
+    final = TrialsTable(path)
+    assert final.top() == {100: 1.5, 300: 1.2} and final.torn == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,9 @@ import orjson
 class TrialsTable:
     """``OUT/trials.jsonl``: finished trials keyed by ``Trial.key`` (first record of a key wins).
 
-    Each row is written by one ``write`` of a whole line to a file opened with ``O_APPEND`` and
-    then fsynced, so a killed search leaves at most a torn last line, which reading skips (that
-    trial simply runs again).
+    Each row is appended and fsynced under the file's lock (``atomic.append_line``), so a killed
+    search leaves at most a torn last line: reading skips it (that trial simply runs again) and
+    the next append cuts it off first, so it never swallows a finished trial's row.
     """
 
     def __init__(self, path: Path | str):
@@ -36,15 +35,10 @@ class TrialsTable:
         return len(self.rows)
 
     def append(self, row: dict[str, Any]) -> None:
-        """Record a finished trial (durable before this returns)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = orjson.dumps(row) + b"\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        """Record a finished trial (durable before this returns; see ``atomic.append_line``)."""
+        from instructmine import atomic
+
+        atomic.append_line(self.path, orjson.dumps(row))
         self.rows.setdefault(row["key"], row)
 
     def top(self) -> dict[int, float]:
