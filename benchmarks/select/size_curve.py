@@ -1,0 +1,142 @@
+"""The size curve of a size search (docs/selection.md, "The real run"): table and plot.
+
+Reads a search folder's ``trials.jsonl`` (``instructmine search-size``) and writes, beside it,
+``size_curve.md`` (every n: the rule's top-n loss, the random baseline's mean ± SD over its
+seeds, the gap random − top with a 95% interval, the verdict) and ``size_curve.png`` (n on a
+log axis; top-n grid points, BlendSearch trials, random mean with min–max bars).
+
+The top-n arm has one run per n, the random arm k ≥ 3 seeds: the interval treats the top-n
+loss as one more draw with the random arm's spread (t with k − 1 df, SE = sd·√(1 + 1/k)). That
+spread holds subset sampling as well as training-seed noise, so the interval is conservative
+for a deterministic subset; a gap whose interval excludes 0 is called, any other "cannot tell".
+
+    python benchmarks/select/size_curve.py [SEARCH_DIR]   # default benchmarks/results/select/size
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from instructmine.search.trials import TrialsTable
+
+LEVEL = 0.95
+
+
+def rows(folder: Path) -> list[dict]:
+    """One dict per n with the top-n trial (if any) and the random losses at that n."""
+    table = TrialsTable(folder / "trials.jsonl")
+    top, rand = table.top(), table.random()
+    phase = {r["n"]: r.get("phase", "-") for r in table.rows.values() if r["arm"] == "top"}
+    out = []
+    for n in sorted(set(top) | set(rand)):
+        r = rand.get(n, [])
+        row = {"n": n, "phase": phase.get(n, "-"), "top": top.get(n), "random": r}
+        if r:
+            row["mean"] = float(np.mean(r))
+        if len(r) >= 2 and n in top:
+            sd = float(np.std(r, ddof=1))
+            half = stats.t.ppf(0.5 + LEVEL / 2, len(r) - 1) * sd * math.sqrt(1 + 1 / len(r))
+            gap = row["mean"] - top[n]
+            row |= {"sd": sd, "gap": gap, "low": gap - half, "high": gap + half}
+        out.append(row)
+    return out
+
+
+def markdown(folder: Path, table: list[dict]) -> str:
+    tops = {r["n"]: r["top"] for r in table if r["top"] is not None}
+    best = min(tops, key=lambda n: (tops[n], n)) if tops else None
+    lines = [
+        f"Size curve of `{folder}` (`python benchmarks/select/size_curve.py {folder}`).",
+        "Loss: the proxy fine-tune's eval loss (lower is better). gap = random mean − top-n",
+        f"(> 0: the rule's top n beat random); {LEVEL:.0%} interval: the top-n run as one more",
+        "draw with the random arm's spread (conservative).",
+        "",
+        "| n | phase | top-n loss | random mean ± SD (seeds) | gap | interval | verdict |",
+        "|---:|---|---:|---:|---:|---|---|",
+    ]
+    for r in table:
+        top = "-" if r["top"] is None else f"{r['top']:.4f}"
+        if r["random"]:
+            sd = f" ± {r['sd']:.4f}" if "sd" in r else ""
+            rand = f"{r['mean']:.4f}{sd} ({len(r['random'])})"
+        else:
+            rand = "-"
+        if "gap" in r:
+            gap, ci = f"{r['gap']:+.4f}", f"[{r['low']:+.4f}, {r['high']:+.4f}]"
+            verdict = (
+                "top-n better"
+                if r["low"] > 0
+                else "random better"
+                if r["high"] < 0
+                else "cannot tell"
+            )
+        else:
+            gap = ci = verdict = "-"
+        mark = " **best**" if r["n"] == best else ""
+        lines.append(
+            f"| {r['n']}{mark} | {r['phase']} | {top} | {rand} | {gap} | {ci} | {verdict} |"
+        )
+    if best is not None:
+        lines += ["", f"Best top-n trial: n = {best}, loss {tops[best]:.4f}."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(folder: Path, table: list[dict]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    grid = [r for r in table if r["top"] is not None and r["phase"] == "grid"]
+    other = [r for r in table if r["top"] is not None and r["phase"] != "grid"]
+    ax.plot([r["n"] for r in grid], [r["top"] for r in grid], "o-", label="rule top-n (grid)")
+    if other:
+        ax.plot(
+            [r["n"] for r in other],
+            [r["top"] for r in other],
+            "x",
+            label="rule top-n (BlendSearch)",
+        )
+    rand = [r for r in table if r["random"]]
+    if rand:
+        mean = np.array([r["mean"] for r in rand])
+        lo = mean - np.array([min(r["random"]) for r in rand])
+        hi = np.array([max(r["random"]) for r in rand]) - mean
+        ax.errorbar(
+            [r["n"] for r in rand], mean, yerr=[lo, hi], fmt="s--", capsize=3,
+            label="random n (mean, min–max over seeds)",
+        )  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("n (records fine-tuned on, one epoch)")
+    ax.set_ylabel("eval loss (proxy)")
+    ax.set_title(f"size curve: {folder}", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = folder / "size_curve.png"
+    fig.savefig(out, dpi=120)
+    return out
+
+
+def main(folder: Path) -> None:
+    table = rows(folder)
+    if not table:
+        raise SystemExit(f"{folder / 'trials.jsonl'}: no finished trials yet")
+    text = markdown(folder, table)
+    meta = folder / "search.json"
+    if meta.is_file():
+        doc = json.loads(meta.read_text())
+        text += f"\nsearch.json: best n {doc.get('best_n')}, {doc.get('stopped') or 'complete'}.\n"
+    (folder / "size_curve.md").write_text(text, encoding="utf-8")
+    print(text, end="")
+    print(f"plot: {plot(folder, table)}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("benchmarks/results/select/size"))
