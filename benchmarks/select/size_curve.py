@@ -2,13 +2,14 @@
 
 Reads a search folder's ``trials.jsonl`` (``instructmine search-size``) and writes, beside it,
 ``size_curve.md`` (every n: the rule's top-n loss, the random baseline's mean ± SD over its
-seeds, the gap random − top with a 95% interval, the verdict) and ``size_curve.png`` (n on a
+seeds, the difference top − random with a 95% interval, the verdict) and ``size_curve.png`` (n on a
 log axis; top-n grid points, BlendSearch trials, random mean with min–max bars).
 
-The top-n arm has one run per n, the random arm k ≥ 3 seeds: the interval treats the top-n
-loss as one more draw with the random arm's spread (t with k − 1 df, SE = sd·√(1 + 1/k)). That
-spread holds subset sampling as well as training-seed noise, so the interval is conservative
-for a deterministic subset; a gap whose interval excludes 0 is called, any other "cannot tell".
+The top-n arm has one run per n, the random arm k ≥ 3 seeds: the interval is select-compare's
+(``instructmine.select.compare_stats.diff_ci``), which treats the top-n loss as one more draw
+with the random arm's spread (t with k − 1 df, SE = sd·√(1 + 1/k)). That spread holds subset
+sampling as well as training-seed noise, so the interval is conservative for a deterministic
+subset; a difference whose interval excludes 0 is called, any other "cannot tell".
 
     python benchmarks/select/size_curve.py [SEARCH_DIR]   # default benchmarks/results/select/size
 """
@@ -16,14 +17,12 @@ for a deterministic subset; a gap whose interval excludes 0 is called, any other
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
-
 from instructmine.search.trials import TrialsTable
+from instructmine.select.compare_stats import diff_ci
 
 LEVEL = 0.95
 
@@ -40,10 +39,8 @@ def rows(folder: Path) -> list[dict]:
         if r:
             row["mean"] = float(np.mean(r))
         if len(r) >= 2 and n in top:
-            sd = float(np.std(r, ddof=1))
-            half = stats.t.ppf(0.5 + LEVEL / 2, len(r) - 1) * sd * math.sqrt(1 + 1 / len(r))
-            gap = row["mean"] - top[n]
-            row |= {"sd": sd, "gap": gap, "low": gap - half, "high": gap + half}
+            diff, low, high = diff_ci([top[n]], r, LEVEL)
+            row |= {"sd": float(np.std(r, ddof=1)), "diff": diff, "low": low, "high": high}
         out.append(row)
     return out
 
@@ -53,11 +50,11 @@ def markdown(folder: Path, table: list[dict]) -> str:
     best = min(tops, key=lambda n: (tops[n], n)) if tops else None
     lines = [
         f"Size curve of `{folder}` (`python benchmarks/select/size_curve.py {folder}`).",
-        "Loss: the proxy fine-tune's eval loss (lower is better). gap = random mean − top-n",
-        f"(> 0: the rule's top n beat random); {LEVEL:.0%} interval: the top-n run as one more",
+        "Loss: the proxy fine-tune's eval loss (lower is better). diff = top-n − random mean",
+        f"(< 0: the rule's top n beat random); {LEVEL:.0%} interval: the top-n run as one more",
         "draw with the random arm's spread (conservative).",
         "",
-        "| n | phase | top-n loss | random mean ± SD (seeds) | gap | interval | verdict |",
+        "| n | phase | top-n loss | random mean ± SD (seeds) | diff | interval | verdict |",
         "|---:|---|---:|---:|---:|---|---|",
     ]
     for r in table:
@@ -67,13 +64,13 @@ def markdown(folder: Path, table: list[dict]) -> str:
             rand = f"{r['mean']:.4f}{sd} ({len(r['random'])})"
         else:
             rand = "-"
-        if "gap" in r:
-            gap, ci = f"{r['gap']:+.4f}", f"[{r['low']:+.4f}, {r['high']:+.4f}]"
+        if "diff" in r:
+            gap, ci = f"{r['diff']:+.4f}", f"[{r['low']:+.4f}, {r['high']:+.4f}]"
             verdict = (
                 "top-n better"
-                if r["low"] > 0
-                else "random better"
                 if r["high"] < 0
+                else "random better"
+                if r["low"] > 0
                 else "cannot tell"
             )
         else:
