@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from instructmine.search.trials import TrialsTable
 from instructmine.select.compare_stats import diff_ci
 
