@@ -82,6 +82,9 @@ def markdown(folder: Path, table: list[dict]) -> str:
         )
     if best is not None:
         lines += ["", f"Best top-n trial: n = {best}, loss {tops[best]:.4f}."]
+    full = TrialsTable(folder / "trials.jsonl").full()
+    for n, loss in full.items():
+        lines.append(f"Full pool (every ranked record, n = {n}): loss {loss:.4f}.")
     return "\n".join(lines) + "\n"
 
 
@@ -111,6 +114,8 @@ def plot(folder: Path, table: list[dict]) -> Path:
             [r["n"] for r in rand], mean, yerr=[lo, hi], fmt="s--", capsize=3,
             label="random n (mean, min–max over seeds)",
         )  # fmt: skip
+    for n, loss in TrialsTable(folder / "trials.jsonl").full().items():
+        ax.axhline(loss, color="grey", linestyle=":", label=f"full pool (n = {n})")
     ax.set_xscale("log")
     ax.set_xlabel("n (records fine-tuned on, one epoch)")
     ax.set_ylabel("eval loss (proxy)")

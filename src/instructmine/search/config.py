@@ -43,6 +43,10 @@ class SearchConfig(RaySettings):
     workers: int = Field(default=1, ge=1)
     seed: int = 0
     low_cost: bool = Field(default=True, description="start the local search at n = lo")
+    full: bool = Field(
+        default=False,
+        description="also train once on every ranked record: the full-pool baseline",
+    )
 
     @model_validator(mode="after")
     def _range(self) -> SearchConfig:
@@ -50,6 +54,8 @@ class SearchConfig(RaySettings):
             raise ValueError(f"hi ({self.hi}) must be larger than lo ({self.lo})")
         if self.baseline != "none" and len(self.random_seeds) < 3:
             raise ValueError("give at least 3 random_seeds, so the random baseline has a spread")
+        if self.full and self.ranked is None:
+            raise ValueError("full: true trains on every ranked record; give `ranked:`")
         return self
 
 

@@ -7,8 +7,9 @@ An objective is built once per worker process by a factory named in the config
 
 and then called once per trial: ``loss = objective(trial)``. A trial is ``(n, arm, seed)``:
 ``arm="top"`` means the top-n records of the ranking, ``arm="random"`` n records drawn with
-``seed``; ``context.ranking.subset(trial)`` returns those ids, and ``context.trial_dir(trial)``
-a scratch folder for the trial's files. The proxy fine-tune objective ("eval loss of the
+``seed``, ``arm="full"`` every ranked record (the full-pool baseline, n = their count);
+``context.ranking.subset(trial)`` returns those ids, and ``context.trial_dir(trial)`` a scratch
+folder for the trial's files. The proxy fine-tune objective ("eval loss of the
 proxy trained on the subset") plugs in here; so does any cheap function of n for checking the
 machinery. Lower is better. The loss must be a finite float; raise to fail a trial.
 """
@@ -34,11 +35,14 @@ class Trial:
 
     @property
     def key(self) -> str:
-        """Stable name of the trial in a trials table (``top:250``, ``random:250:1``).
+        """Stable name of the trial in a trials table (``top:250``, ``random:250:1``,
+        ``full:9225``).
 
         Other arms (``select-compare``'s methods) are named like random: ``rds:250:0``.
         """
-        return f"top:{self.n}" if self.arm == "top" else f"{self.arm}:{self.n}:{self.seed}"
+        if self.arm in ("top", "full"):
+            return f"{self.arm}:{self.n}"
+        return f"{self.arm}:{self.n}:{self.seed}"
 
 
 class Objective(Protocol):
@@ -70,7 +74,9 @@ class Ranking:
         """The ids a trial trains on."""
         if trial.n > len(self.order):
             raise ValueError(f"n={trial.n} but only {len(self.order)} ranked records")
-        if trial.arm == "top":
+        if trial.arm == "full" and trial.n != len(self.order):
+            raise ValueError(f"full-pool trial of n={trial.n}, but {len(self.order)} are ranked")
+        if trial.arm in ("top", "full"):
             return self.ids[self.order[: trial.n]].tolist()
         perm = np.random.default_rng(trial.seed).permutation(np.sort(self.ids[self.order]))
         return perm[: trial.n].tolist()

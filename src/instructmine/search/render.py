@@ -31,3 +31,7 @@ def render_search(result: SearchResult, console: Any = None) -> None:
         f"({result.seconds:.1f} s){'; ' + result.stopped if result.stopped else ''}"
     )
     console.print(f"best n: {result.best_n} (loss {_f(result.best_loss)})", highlight=False)
+    if result.full_n is not None:
+        console.print(
+            f"full pool (n = {result.full_n}): loss {_f(result.full_loss)}", highlight=False
+        )

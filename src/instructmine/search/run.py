@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from instructmine.search.config import SearchConfig
-from instructmine.search.objective import Trial
+from instructmine.search.objective import Ranking, Trial
 from instructmine.search.trials import TrialsTable
 
 
@@ -59,6 +59,8 @@ class SearchResult:
     seconds: float
     trials_path: str
     stopped: str = ""
+    full_n: int | None = None
+    full_loss: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,9 +95,10 @@ def _searcher(cfg: SearchConfig, finished: dict[int, float]):
 class _Scheduler:
     """Chooses the next trial: grid, then BlendSearch, random baselines in free slots."""
 
-    def __init__(self, cfg: SearchConfig, table: TrialsTable):
+    def __init__(self, cfg: SearchConfig, table: TrialsTable, full: Trial | None = None):
         self.cfg = cfg
         self.table = table
+        self.full = full  # the full-pool baseline: one long trial, started right after the grid
         self.grid = deque(Trial(n) for n in log_grid(cfg.lo, cfg.hi, min(cfg.grid, cfg.trials)))
         self.randoms: deque[Trial] = deque()
         self.queued: set[str] = set()
@@ -167,6 +170,10 @@ class _Scheduler:
             if t.key not in self.table:
                 self.pending_top[t.key] = []
                 return t, "grid"
+        if self.full is not None:
+            t, self.full = self.full, None
+            if t.key not in self.table:
+                return t, "full"
         t = self._ask()
         if t is not None:
             return t, "blend"
@@ -209,7 +216,11 @@ def run_search(
     cfg.out.mkdir(parents=True, exist_ok=True)
     table = TrialsTable(cfg.out / "trials.jsonl")
     reused = len(table)
-    sched = _Scheduler(cfg, table)
+    full = None
+    if cfg.full:
+        ranked = Ranking.load(cfg.ranked, cfg.by, cfg.order == "descending")
+        full = Trial(len(ranked.order), "full")
+    sched = _Scheduler(cfg, table, full)
     if cfg.baseline == "all":
         for n in table.top():
             sched.add_randoms(n)
@@ -287,6 +298,8 @@ def summarise(
             )
         )
     best = min(top, key=lambda n: (top[n], n)) if top else None
+    full = table.full()
+    full_n = max(full) if full else None
     return SearchResult(
         best_n=best,
         best_loss=top[best] if best is not None else None,
@@ -296,4 +309,6 @@ def summarise(
         seconds=round(seconds, 2),
         trials_path=str(table.path),
         stopped=stopped,
+        full_n=full_n,
+        full_loss=full[full_n] if full_n is not None else None,
     )

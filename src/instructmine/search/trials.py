@@ -45,6 +45,10 @@ class TrialsTable:
         """Loss of every finished top-n trial, by n."""
         return {r["n"]: r["loss"] for r in self.rows.values() if r["arm"] == "top"}
 
+    def full(self) -> dict[int, float]:
+        """Loss of the finished full-pool trial, by n (at most one n per ranking)."""
+        return {r["n"]: r["loss"] for r in self.rows.values() if r["arm"] == "full"}
+
     def random(self) -> dict[int, list[float]]:
         """Losses of the finished random trials, by n."""
         out: dict[int, list[float]] = {}
