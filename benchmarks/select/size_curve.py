@@ -28,9 +28,8 @@ from instructmine.select.compare_stats import diff_ci
 LEVEL = 0.95
 
 
-def rows(folder: Path) -> list[dict]:
+def rows(table: TrialsTable) -> list[dict]:
     """One dict per n with the top-n trial (if any) and the random losses at that n."""
-    table = TrialsTable(folder / "trials.jsonl")
     top, rand = table.top(), table.random()
     phase = {r["n"]: r.get("phase", "-") for r in table.rows.values() if r["arm"] == "top"}
     out = []
@@ -46,7 +45,7 @@ def rows(folder: Path) -> list[dict]:
     return out
 
 
-def markdown(folder: Path, table: list[dict]) -> str:
+def markdown(folder: Path, table: list[dict], full: dict[int, float]) -> str:
     tops = {r["n"]: r["top"] for r in table if r["top"] is not None}
     best = min(tops, key=lambda n: (tops[n], n)) if tops else None
     lines = [
@@ -82,13 +81,12 @@ def markdown(folder: Path, table: list[dict]) -> str:
         )
     if best is not None:
         lines += ["", f"Best top-n trial: n = {best}, loss {tops[best]:.4f}."]
-    full = TrialsTable(folder / "trials.jsonl").full()
     for n, loss in full.items():
         lines.append(f"Full pool (every ranked record, n = {n}): loss {loss:.4f}.")
     return "\n".join(lines) + "\n"
 
 
-def plot(folder: Path, table: list[dict]) -> Path:
+def plot(folder: Path, table: list[dict], full: dict[int, float]) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -114,7 +112,7 @@ def plot(folder: Path, table: list[dict]) -> Path:
             [r["n"] for r in rand], mean, yerr=[lo, hi], fmt="s--", capsize=3,
             label="random n (mean, min–max over seeds)",
         )  # fmt: skip
-    for n, loss in TrialsTable(folder / "trials.jsonl").full().items():
+    for n, loss in full.items():
         ax.axhline(loss, color="grey", linestyle=":", label=f"full pool (n = {n})")
     ax.set_xscale("log")
     ax.set_xlabel("n (records fine-tuned on, one epoch)")
@@ -128,17 +126,18 @@ def plot(folder: Path, table: list[dict]) -> Path:
 
 
 def main(folder: Path) -> None:
-    table = rows(folder)
+    trials = TrialsTable(folder / "trials.jsonl")
+    table, full = rows(trials), trials.full()
     if not table:
         raise SystemExit(f"{folder / 'trials.jsonl'}: no finished trials yet")
-    text = markdown(folder, table)
+    text = markdown(folder, table, full)
     meta = folder / "search.json"
     if meta.is_file():
         doc = json.loads(meta.read_text())
         text += f"\nsearch.json: best n {doc.get('best_n')}, {doc.get('stopped') or 'complete'}.\n"
     (folder / "size_curve.md").write_text(text, encoding="utf-8")
     print(text, end="")
-    print(f"plot: {plot(folder, table)}")
+    print(f"plot: {plot(folder, table, full)}")
 
 
 if __name__ == "__main__":

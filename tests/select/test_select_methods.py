@@ -33,7 +33,7 @@ def test_rds_selects_each_querys_record_and_reuses_cached_embeddings(
     pool_and_queries, tmp_path, tiny_llama_dir, monkeypatch
 ):
     pool, queries, q_ids = pool_and_queries
-    monkeypatch.setenv("INSTRUCTMINE_CACHE", str(tmp_path / "cache"))  # the default embed_dir
+    monkeypatch.setenv("INSTRUCTMINE_CACHE", str(tmp_path / "cache"))  # RDS+ embeddings go there
     rds = RdsSettings(model=str(tiny_llama_dir), query_prompts_only=False)
     cfg = SelectConfig(method="rds", rds=rds, top=3)
     s = run_select(pool, tmp_path / "sel.parquet", cfg, queries=queries, work_dir=tmp_path / "w")

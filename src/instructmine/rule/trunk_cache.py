@@ -193,7 +193,6 @@ def _build(
                 flat = np.concatenate(outs)
                 with atomic.atomic_path(part) as tmp, open(tmp, "wb") as f:
                     np.save(f, flat)
-                    f.flush()
             cuts = np.cumsum([len(seqs[i][1]) for i in block])[:-1]
             for i, h in zip(block, np.split(flat, cuts), strict=True):
                 states[i] = h

@@ -124,7 +124,6 @@ def run_select(
     clusters: Path | str | None = None,
     queries: Path | str | None = None,
     work_dir: Path | str | None = None,
-    embed_dir: Path | str | None = None,
 ) -> SelectSummary:
     """Select records of POOL (default: RANKED itself) by the ranking; write OUT + manifest.
 
@@ -132,8 +131,8 @@ def run_select(
     embeddings of the diversity filter. ``clusters``: a dedup ``*.clusters.jsonl``; members of
     one cluster count once. Method ``rds`` ranks POOL by similarity to ``queries`` (a pool of
     the target's examples) with ``config.rds.model``; its ranking is written to ``work_dir``
-    (default ``OUT.work/`` beside OUT) and its embeddings cached by content in ``embed_dir``
-    (default ``$INSTRUCTMINE_CACHE/rds``: shared by every selection of the same records with the
+    (default ``OUT.work/`` beside OUT) and its embeddings cached by content in
+    ``$INSTRUCTMINE_CACHE/rds`` (shared by every selection of the same records with the
     same model, and kept across runs and checkouts).
     """
     from instructmine.atomic import refuse_overwriting_inputs
@@ -168,11 +167,7 @@ def run_select(
         require_records(pool, "select from")
     if config.method == "rds":
         work = Path(work_dir) if work_dir else out.with_name(out.stem + ".work")
-        if embed_dir is None:
-            from instructmine.models import cache_dir
-
-            embed_dir = cache_dir() / "rds"
-        ids, values = rds_ranking(pool, Path(queries), config, work, Path(embed_dir))
+        ids, values = rds_ranking(pool, Path(queries), config, work)
     else:
         if config.method == "ifd":
             require_ifd(ranked, scores)
@@ -252,13 +247,12 @@ def require_ifd(ranked: Path, scores: Path | None) -> None:
 
 
 def rds_ranking(
-    pool: Path, queries: Path, config: SelectConfig, work: Path, embed_dir: Path
+    pool: Path, queries: Path, config: SelectConfig, work: Path
 ) -> tuple[pa.Array, np.ndarray]:
-    """RDS+ ranks of POOL's records for ``queries`` (also written to ``work/rds_rank.parquet``).
-
-    Embeddings are read from / stored in ``embed_dir`` by content key.
-    """
+    """RDS+ ranks of POOL's records for ``queries`` (also written to ``work/rds_rank.parquet``);
+    the embeddings are cached by content in ``$INSTRUCTMINE_CACHE/rds``."""
     from instructmine import atomic
+    from instructmine.models import cache_dir
     from instructmine.select.rds import rds_scores
 
     s = config.rds
@@ -269,7 +263,7 @@ def rds_ranking(
         query_prompts_only=s.query_prompts_only,
         batch_size=s.batch_size,
         max_length=s.max_length,
-        cache_dir=embed_dir,
+        cache_dir=cache_dir() / "rds",
     )
     table = pa.table({"id": ids, "rds_rank": rank, "rds_score": score})
     atomic.write_table(table, work / "rds_rank.parquet")
