@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real run of issue 16 (docs/selection.md, "The real run"): alpagasus random_9k scored with
 # the offline default set, ranked by the built-in rule smollm2-proxy, then the size search
-# (proxy, one epoch per subset) and select-compare at n = 250 and 1000 (plain LoRA).
+# (proxy, one epoch per subset) and select-compare at n = 100 and 250 (plain LoRA).
 # Every step resumes: the score cache, the trials and the compare rows are under the tracked
 # benchmarks/results/select/ (work files git-ignored), so a re-run continues where a killed or
 # reset machine stopped. Steps: `run.sh [score|size|compare]...` (default: all, in order).
@@ -27,9 +27,13 @@ for step in "${steps[@]}"; do
       $IM experiments trunk $O/random_9k.parquet $O/eval_self_instruct.parquet \
         --threads 2 --no-progress
       $IM search-size docs/select/size_search.yaml ;;
-    compare)
-      $IM select-compare docs/select/compare_250.yaml
-      $IM select-compare docs/select/compare_1000.yaml ;;
+    compare)  # RDS+ vectors (one per record, ~21 MB for 9k) kept in the tracked $R/rds: the
+      # content-keyed cache folder is a link to it, so a fresh checkout does not re-embed the pool
+      C="${INSTRUCTMINE_CACHE:-$HOME/.cache/instructmine}"
+      mkdir -p "$R/rds" "$C"
+      [ -e "$C/rds" ] || ln -s "$PWD/$R/rds" "$C/rds"
+      $IM select-compare docs/select/compare_100.yaml
+      $IM select-compare docs/select/compare_250.yaml ;;
     *) echo "unknown step $step (score, size or compare)" >&2; exit 2 ;;
   esac
 done

@@ -30,8 +30,10 @@ def test_weighted_mean_pooling_matches_by_hand_and_ignores_padding(tiny_llama_di
 
     model = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)
     tok = AutoTokenizer.from_pretrained(tiny_llama_dir)
-    texts = ["a short one", "a much longer text than the first, padded less than it"]
-    batch = weighted_mean_embed(model, tok, texts, batch_size=2)
+    # batched shortest first, rows back in the input order (the long text comes first here)
+    texts = ["a much longer text than the others, padded less than they are", "a short one"]
+    texts += ["mid length text here", "x"]
+    batch = weighted_mean_embed(model, tok, texts, batch_size=3)
     for i, text in enumerate(texts):
         ids = tok(text, return_tensors="pt")
         with torch.no_grad():

@@ -115,6 +115,25 @@ def test_compare_every_method_real_seeds_and_resume(compare_yaml, tmp_path, monk
         run_compare(load_compare_config(path))
 
 
+def test_set_overrides_split_the_methods_and_a_later_run_adds_the_rest(
+    compare_yaml, tmp_path, monkeypatch
+):
+    path, _, _ = compare_yaml
+    monkeypatch.setenv("INSTRUCTMINE_CACHE", str(tmp_path / "imcache"))
+    out = tmp_path / "split"  # an override's path is taken from the working directory
+    r = run_cli("select-compare", path, "--set", "methods=[rule,random]", "--set", f"out={out}")
+    assert r.returncode == 0, r.stderr
+    assert {row["arm"] for row in _rows(out / "results.jsonl")} == {"rule", "random"}
+    assert not (tmp_path / "cmp").exists()
+    first = (out / "results.jsonl").read_bytes()
+    # the same folder with every method: only RDS+ and IFD run; the finished rows stay as they are
+    result = run_compare(load_compare_config(path, [f"out={out}"]))
+    assert (result.ran, result.reused) == (4, 5)
+    assert (out / "results.jsonl").read_bytes().startswith(first)
+    bad = run_cli("select-compare", path, "--set", "nosuch=1")
+    assert bad.returncode == 1 and "compare.yaml" in bad.stderr and "nosuch" in bad.stderr
+
+
 def test_explicit_method_without_its_input_is_an_error(compare_yaml):
     path, _, _ = compare_yaml
     cfg = yaml.safe_load(path.read_text())

@@ -11,6 +11,13 @@ from instructmine.cli.app import app
 @app.command("select-compare")
 def select_compare(
     config: Annotated[Path, typer.Argument(help="Compare config YAML (docs/selection.md).")],
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a setting, dotted keys: --set n=100 --set methods=[rule,random]",
+        ),
+    ] = None,
 ) -> None:
     """Rule, RDS+, IFD and random subsets of n, each fine-tuned; the eval-loss table."""
     from rich.console import Console
@@ -24,11 +31,13 @@ def select_compare(
 
     def show(row: dict) -> None:
         err.print(
-            f"{row['key']}: eval loss {row['loss']:.4f} ({row['seconds']:.1f} s)", highlight=False
+            f"{row['key']}: eval loss {row['loss']:.4f} ({row['seconds']:.1f} s)",
+            highlight=False,
+            emoji=False,  # a key such as rule:100:0 is not the :100: emoji
         )
 
     try:
-        cfg = load_compare_config(config)
+        cfg = load_compare_config(config, overrides)
         result = run_compare(cfg, on_unit=show)
     except (ValueError, RuntimeError, KeyError, PoolError, FileNotFoundError) as e:
         err.print(f"[red]error:[/] {e}", highlight=False)

@@ -85,10 +85,16 @@ class CompareConfig(BaseModel):
         }
 
 
-def load_compare_config(path: Path | str) -> CompareConfig:
-    """Read a YAML config; relative paths are taken from the config file's folder."""
+def load_compare_config(path: Path | str, overrides: list[str] | None = None) -> CompareConfig:
+    """Read a YAML config, then apply ``KEY=VALUE`` ``overrides`` (``--set``).
+
+    Relative paths in the file are taken from the config file's folder; paths given in an
+    override are taken as written (from the working directory).
+    """
     import yaml
     from pydantic import ValidationError
+
+    from instructmine.overrides import parse_overrides
 
     path = Path(path)
     try:
@@ -100,6 +106,7 @@ def load_compare_config(path: Path | str) -> CompareConfig:
     for key in ("pool", "eval", "out", "ranked", "scores", "queries"):
         if doc.get(key) is not None and not Path(doc[key]).is_absolute():
             doc[key] = str(path.parent / doc[key])
+    doc = parse_overrides(overrides or [], option="--set", base=doc)
     try:
         return CompareConfig(**doc)
     except ValidationError as e:

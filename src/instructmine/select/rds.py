@@ -22,29 +22,35 @@ EMBED_VERSION = 1
 def weighted_mean_embed(
     model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 8, max_length: int = 512
 ) -> np.ndarray:
-    """Unit vectors [len(texts), hidden]: position-weighted mean of the last hidden states."""
+    """Unit vectors [len(texts), hidden]: position-weighted mean of the last hidden states.
+
+    Texts are batched shortest first (rows in the input order), so a batch pads to a length
+    close to its own rather than to the longest text: the vectors are the same (padding is
+    masked and right-sided), the work is not spent on padding. A bar shows the records done.
+    """
     import torch
+
+    from instructmine.progress import progress_bars
 
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     model.eval()
-    out = []
-    with torch.no_grad():
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    order = np.argsort([len(x) for x in encoded], kind="stable")
+    out = np.zeros((len(texts), model.config.hidden_size), np.float32)
+    with torch.no_grad(), progress_bars() as bars:
+        task = bars.add_task("RDS+ embedding", total=len(texts))
         for start in range(0, len(texts), batch_size):
-            enc = tokenizer(
-                list(texts[start : start + batch_size]),
-                return_tensors="pt",
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-            )
+            rows = order[start : start + batch_size]
+            enc = tokenizer.pad({"input_ids": [encoded[i] for i in rows]}, return_tensors="pt")
             hidden = model(**enc, output_hidden_states=True).hidden_states[-1]
             mask = enc["attention_mask"].to(hidden.dtype)
             weights = torch.cumsum(mask, dim=1) * mask  # 1..len on real tokens, 0 on padding
             pooled = (hidden * weights.unsqueeze(-1)).sum(1) / weights.sum(1, keepdim=True)
-            out.append(torch.nn.functional.normalize(pooled.float(), dim=-1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.config.hidden_size), np.float32)
+            out[rows] = torch.nn.functional.normalize(pooled.float(), dim=-1).numpy()
+            bars.advance(task, len(rows))
+    return out
 
 
 def round_robin(sim: np.ndarray, limit: int | None = None) -> np.ndarray:
