@@ -40,6 +40,23 @@ def locked(path: Path | str) -> Iterator[None]:
         os.close(fd)
 
 
+def claim(path: Path | str) -> int | None:
+    """Non-blocking exclusive ``flock`` on ``path`` (created): the open fd, or None when another
+    process holds it. Close the fd to release; the kernel releases it if this process dies
+    (SIGKILL included), so a killed worker's unit is free for the next one."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def append_line(path: Path | str, line: bytes) -> None:
     """Append one newline-terminated record to a table file durably, under the file's lock
     (several processes may append); a torn last line left by a killed writer is cut off first

@@ -134,6 +134,55 @@ def test_set_overrides_split_the_methods_and_a_later_run_adds_the_rest(
     assert bad.returncode == 1 and "compare.yaml" in bad.stderr and "nosuch" in bad.stderr
 
 
+def test_two_processes_share_the_units_and_wait_for_a_held_one(compare_yaml, tmp_path):
+    """Two select-compare processes on one config run every unit once between them; a unit
+    whose claim is held (here by the test) is waited for, then run when its holder lets go
+    without a row (as when a holder is killed: the kernel drops its flock)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from instructmine import atomic
+    from shared_paths import REPO
+
+    path, _, _ = compare_yaml
+    out = tmp_path / "cmp"
+    held = atomic.claim(out / "claims" / "rule:8:0.lock")
+    assert held is not None
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200")
+    env["INSTRUCTMINE_CACHE"] = str(tmp_path / "imcache")
+    cmd = [sys.executable, "-c", "from instructmine.cli import main; main()"]
+    procs = [
+        subprocess.Popen(
+            [*cmd, "select-compare", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    results = out / "results.jsonl"
+    deadline = time.monotonic() + 600
+    while not (results.exists() and len(_rows(results)) == 8):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        time.sleep(0.5)
+    assert "rule:8:0" not in {r["key"] for r in _rows(results)}
+    time.sleep(1)
+    assert all(p.poll() is None for p in procs)  # both wait for the held unit
+    os.close(held)
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
+    keys = [r["key"] for r in _rows(results)]
+    assert len(keys) == 9 and len(set(keys)) == 9  # every unit once
+    ran = [int(o.split("ran ")[1].split(" units")[0]) for o, _ in outs]
+    assert sum(ran) == 9, ran
+    for o, _ in outs:  # both print the whole table
+        names = {ln.split("│")[1].strip() for ln in o.splitlines() if "│" in ln}
+        assert {"rule", "rds", "ifd", "random"} <= names, o
+
+
 def test_explicit_method_without_its_input_is_an_error(compare_yaml):
     path, _, _ = compare_yaml
     cfg = yaml.safe_load(path.read_text())

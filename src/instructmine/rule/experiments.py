@@ -142,20 +142,6 @@ def prepare(cfg: ExperimentsConfig, progress: bool = True) -> tuple[Path, str]:
     return specs_path, str(cache.path)
 
 
-def _claim(path: Path) -> int | None:
-    """Non-blocking exclusive ``flock`` on ``path``: the fd, or None if someone holds it."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
-
-
 def check_protocol(table: Path, protocol: str) -> None:
     """Refuse to mix protocols in one table."""
     other = {r["protocol"] for r in read_rows(table)} - {protocol}
@@ -170,6 +156,8 @@ def work_loop(specs_path: str, cfg_json: str, trunk_path: str, limit: int | None
     """Run pending specs one by one (claimed by flock); return how many this process ran."""
     from rich.console import Console
 
+    from instructmine import atomic
+
     cfg = ExperimentsConfig.model_validate_json(cfg_json)
     console = Console(stderr=True)
     claims = Path(cfg.work_dir) / "claims"
@@ -182,7 +170,7 @@ def work_loop(specs_path: str, cfg_json: str, trunk_path: str, limit: int | None
         eid = spec["experiment_id"]
         if eid in {r["experiment_id"] for r in read_rows(cfg.out)}:
             continue
-        fd = _claim(claims / f"{eid}.lock")
+        fd = atomic.claim(claims / f"{eid}.lock")
         if fd is None:
             continue
         try:

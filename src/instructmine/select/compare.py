@@ -14,6 +14,7 @@ Work folder ``out/``:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,9 +195,13 @@ def run_compare(
     all_ids = {i for ids, _ in subsets.values() for i in ids}
     fit = proxy_fit(cfg, all_ids) if cfg.objective == "proxy" else lora_fit(cfg)
     ran = 0
-    for key, (ids, path) in subsets.items():
-        if key in table:
-            continue
+
+    def run_unit(key: str) -> None:
+        nonlocal ran
+        fresh = TrialsTable(table.path)  # another process may have finished it meanwhile
+        if key in fresh:
+            return
+        ids, path = subsets[key]
         method, n, seed = key.split(":")
         trial = Trial(int(n), method, int(seed))
         t0 = time.perf_counter()
@@ -212,10 +217,30 @@ def run_compare(
             "subset": digest_json(ids),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        table.append(row)
+        fresh.append(row)
         ran += 1
         if on_unit is not None:
             on_unit(row)
+
+    # Each unit runs under a claim (flock on out/claims/<key>.lock): a second select-compare on
+    # the same config takes the units nobody holds, then waits for the held ones (running one
+    # itself if its holder died), so two shells use two cores and both print the full table.
+    claims = cfg.out / "claims"
+    for key in subsets:
+        if key in table:
+            continue
+        fd = atomic.claim(claims / f"{key}.lock")
+        if fd is None:
+            continue
+        try:
+            run_unit(key)
+        finally:
+            os.close(fd)
+    for key in subsets:
+        if key not in TrialsTable(table.path):
+            with atomic.locked(claims / f"{key}.lock"):
+                run_unit(key)
+    table = TrialsTable(table.path)
     losses: dict[str, list[float]] = {m: [] for m in methods}
     for key in subsets:
         losses[key.split(":")[0]].append(table.rows[key]["loss"])
