@@ -127,8 +127,10 @@ def test_cli_rds_end_to_end(pool_and_queries, tmp_path, tiny_llama_dir):
         6,
         "-o",
         out,
+        env={"INSTRUCTMINE_CACHE": str(tmp_path / "cache")},  # not the user's cache
     )
     assert r.returncode == 0, r.stderr
+    assert len(list((tmp_path / "cache" / "rds").glob("*.npy"))) == 2
     assert f"selected 6 of {read_pool(pool).num_rows}" in r.stdout and "method rds" in r.stdout
     doc = json.loads(manifest_path(out).read_text())
     assert len(doc["ids"]) == 6 and doc["method"] == "rds"
