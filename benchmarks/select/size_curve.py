@@ -7,9 +7,11 @@ log axis; top-n grid points, BlendSearch trials, random mean with min–max bars
 
 The top-n arm has one run per n, the random arm k ≥ 3 seeds: the interval is select-compare's
 (``instructmine.select.compare_stats.diff_ci``), which treats the top-n loss as one more draw
-with the random arm's spread (t with k − 1 df, SE = sd·√(1 + 1/k)). That spread holds subset
-sampling as well as training-seed noise, so the interval is conservative for a deterministic
-subset; a difference whose interval excludes 0 is called, any other "cannot tell".
+with the random arm's spread (t with k − 1 df, SE = sd·√(1 + 1/k)). The search trains every
+trial at training seed 0 (the proxy is deterministic given subset and seed), so that spread is
+subset sampling alone: the interval asks whether the rule's n beat a random n at that seed.
+Training-seed noise is measured apart (select-compare's seeds). A difference whose interval
+excludes 0 is called, any other "cannot tell".
 
     python benchmarks/select/size_curve.py [SEARCH_DIR]   # default benchmarks/results/select/size
 """
