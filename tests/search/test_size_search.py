@@ -151,3 +151,14 @@ def test_a_torn_last_line_never_swallows_the_next_finished_trial(tmp_path):
     reread.append({"key": "top:300:0", "arm": "top", "n": 300, "loss": 1.2})
     final = TrialsTable(path)
     assert final.top() == {100: 1.5, 300: 1.2} and final.torn == 0
+
+
+def test_resume_refuses_another_objective_but_takes_a_bigger_budget(tmp_path):
+    first = run_search(_cfg(tmp_path, trials=6, grid=3))
+    rows = TrialsTable(tmp_path / "search" / "trials.jsonl").rows
+    assert first.ran == 6 and len({r["setup"] for r in rows.values()}) == 1
+    more = run_search(_cfg(tmp_path, trials=8, grid=3))  # budget, not setup: resumes
+    assert (more.reused, more.ran) == (6, 2)
+    other = {"factory": "cheap_objective:two_minima", "params": {"sleep": 0.0}}
+    with pytest.raises(ValueError, match=r"trials.jsonl: trial .* another objective.*new `out:`"):
+        run_search(_cfg(tmp_path, trials=8, grid=3, objective=other))

@@ -205,6 +205,34 @@ def _check_inputs(cfg: SearchConfig) -> None:
     refuse_file_as_folder(cfg.out, "search output folder")
 
 
+def setup_digest(cfg: SearchConfig) -> str:
+    """What a finished trial's loss depends on besides its n, arm and seed: the objective and
+    its parameters, the ranking (ids in rank order) and the pool's records (checked on resume;
+    the budget, bounds and workers may change between runs)."""
+    from instructmine.fingerprint import digest_json
+    from instructmine.io.pool import read_pool
+
+    key: dict[str, Any] = {"objective": cfg.objective.model_dump(mode="json")}
+    if cfg.ranked is not None:
+        ranking = Ranking.load(cfg.ranked, cfg.by, cfg.order == "descending")
+        key["ranking"] = digest_json(ranking.ids[ranking.order].tolist())
+    if cfg.pool is not None:
+        t = read_pool(cfg.pool, columns=["id", "messages"])
+        key["pool"] = digest_json([t.column("id").to_pylist(), t.column("messages").to_pylist()])
+    return digest_json(key)
+
+
+def _check_setup(table: TrialsTable, setup: str) -> None:
+    """Refuse to resume trials made with another objective, ranking or pool (rows written
+    before trials carried a setup are taken as they are)."""
+    for key, row in table.rows.items():
+        if row.get("setup", setup) != setup:
+            raise ValueError(
+                f"{table.path}: trial {key} was run with another objective, ranking or pool; "
+                "write to a new `out:` folder (or delete that file to start over)"
+            )
+
+
 def run_search(
     cfg: SearchConfig, on_trial: Callable[[dict[str, Any]], None] | None = None
 ) -> SearchResult:
@@ -215,6 +243,8 @@ def run_search(
     _check_inputs(cfg)
     cfg.out.mkdir(parents=True, exist_ok=True)
     table = TrialsTable(cfg.out / "trials.jsonl")
+    setup = setup_digest(cfg)
+    _check_setup(table, setup)
     reused = len(table)
     full = None
     if cfg.full:
@@ -264,6 +294,7 @@ def run_search(
                     "phase": phase,
                     "loss": loss,
                     "seconds": round(seconds, 3),
+                    "setup": setup,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                 }
                 table.append(row)
