@@ -27,8 +27,8 @@ for step in "${steps[@]}"; do
       $IM experiments trunk $O/random_9k.parquet $O/eval_self_instruct.parquet \
         --threads 2 --no-progress
       $IM search-size docs/select/size_search.yaml ;;
-    compare)  # RDS+ vectors (one per record, ~21 MB for 9k) kept in the tracked $R/rds: the
-      # content-keyed cache folder is a link to it, so a fresh checkout does not re-embed the pool
+    compare)  # RDS+ vectors (one per record, 21 MB for 9k; git-ignored) live in $R/rds, beside
+      # the compare rows: the content-keyed cache folder links there (one embed, ≈ 54 min, 1 thread)
       C="${INSTRUCTMINE_CACHE:-$HOME/.cache/instructmine}"
       mkdir -p "$R/rds" "$C"
       [ -e "$C/rds" ] || ln -s "$PWD/$R/rds" "$C/rds"
