@@ -13,12 +13,17 @@ subset sampling alone: the interval asks whether the rule's n beat a random n at
 Training-seed noise is measured apart (select-compare's seeds). A difference whose interval
 excludes 0 is called, any other "cannot tell".
 
-    python benchmarks/select/size_curve.py [SEARCH_DIR]   # default benchmarks/results/select/size
+    python benchmarks/select/size_curve.py [SEARCH_DIR [CONFIG.yaml]]
+    # default benchmarks/results/select/size docs/select/size_search.yaml
+
+With the search's config, the table and the plot name the model (with its offline provenance),
+the pool, the ranking and the eval set that produced every number.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -47,7 +52,24 @@ def rows(table: TrialsTable) -> list[dict]:
     return out
 
 
-def markdown(folder: Path, table: list[dict], full: dict[int, float]) -> str:
+def about(config: Path | None) -> str:
+    """Which model and data produced the losses, read from the search config."""
+    if config is None or not config.is_file():
+        return ""
+    from instructmine.models import describe
+    from instructmine.rule.proxy_config import ProxyConfig
+    from instructmine.search.config import load_config
+
+    cfg = load_config(config)
+    fit = cfg.objective.params.get("fit_params", {})
+    model = ProxyConfig.model_validate(fit.get("proxy") or {}).model
+    return (
+        f"Model: {describe(model)} (the proxy: {config}). Pool: {os.path.normpath(cfg.pool)}; "
+        f"ranked by `{cfg.by}` of {os.path.normpath(cfg.ranked)}; eval: {fit.get('eval', '?')}."
+    )
+
+
+def markdown(folder: Path, table: list[dict], full: dict[int, float], source: str = "") -> str:
     tops = {r["n"]: r["top"] for r in table if r["top"] is not None}
     best = min(tops, key=lambda n: (tops[n], n)) if tops else None
     lines = [
@@ -56,6 +78,7 @@ def markdown(folder: Path, table: list[dict], full: dict[int, float]) -> str:
         f"(< 0: the rule's top n beat random); {LEVEL:.0%} interval: the top-n run as one more",
         "draw with the random arm's spread. Every trial trains at seed 0, so that spread is",
         "subset sampling alone (training-seed noise: select-compare's seeds).",
+        *([source] if source else []),
         "",
         "| n | phase | top-n loss | random mean ± SD (seeds) | diff | interval | verdict |",
         "|---:|---|---:|---:|---:|---|---|",
@@ -89,7 +112,7 @@ def markdown(folder: Path, table: list[dict], full: dict[int, float]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(folder: Path, table: list[dict], full: dict[int, float]) -> Path:
+def plot(folder: Path, table: list[dict], full: dict[int, float], source: str = "") -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,7 +143,8 @@ def plot(folder: Path, table: list[dict], full: dict[int, float]) -> Path:
     ax.set_xscale("log")
     ax.set_xlabel("n (records fine-tuned on, one epoch)")
     ax.set_ylabel("eval loss (proxy)")
-    ax.set_title(f"size curve: {folder}", fontsize=9)
+    model = source.split(" (the proxy")[0].removeprefix("Model: ") if source else ""
+    ax.set_title(f"size curve: {folder}" + (f"\n{model}" if model else ""), fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
     out = folder / "size_curve.png"
@@ -128,20 +152,24 @@ def plot(folder: Path, table: list[dict], full: dict[int, float]) -> Path:
     return out
 
 
-def main(folder: Path) -> None:
+def main(folder: Path, config: Path | None = None) -> None:
     trials = TrialsTable(folder / "trials.jsonl")
     table, full = rows(trials), trials.full()
     if not table:
         raise SystemExit(f"{folder / 'trials.jsonl'}: no finished trials yet")
-    text = markdown(folder, table, full)
+    source = about(config)
+    text = markdown(folder, table, full, source)
     meta = folder / "search.json"
     if meta.is_file():
         doc = json.loads(meta.read_text())
         text += f"\nsearch.json: best n {doc.get('best_n')}, {doc.get('stopped') or 'complete'}.\n"
     (folder / "size_curve.md").write_text(text, encoding="utf-8")
     print(text, end="")
-    print(f"plot: {plot(folder, table, full)}")
+    print(f"plot: {plot(folder, table, full, source)}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("benchmarks/results/select/size"))
+    main(
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path("benchmarks/results/select/size"),
+        Path(sys.argv[2]) if len(sys.argv) > 2 else Path("docs/select/size_search.yaml"),
+    )
