@@ -14,10 +14,12 @@ import pytest
 import yaml
 from cheap_objective import loss_of
 
+from instructmine.fingerprint import digest_json
+from instructmine.io import ingest, read_pool
 from instructmine.search.config import SearchConfig, load_config
-from instructmine.search.run import log_grid, run_search
+from instructmine.search.run import log_grid, pool_digest, run_search
 from instructmine.search.trials import TrialsTable
-from shared_paths import REPO
+from shared_paths import FIXTURES, REPO
 
 HERE = Path(__file__).parent
 
@@ -162,3 +164,11 @@ def test_resume_refuses_another_objective_but_takes_a_bigger_budget(tmp_path):
     other = {"factory": "cheap_objective:two_minima", "params": {"sleep": 0.0}}
     with pytest.raises(ValueError, match=r"trials.jsonl: trial .* another objective.*new `out:`"):
         run_search(_cfg(tmp_path, trials=8, grid=3, objective=other))
+
+
+def test_the_pool_digest_streams_the_same_value_as_the_whole_table(tmp_path):
+    pool = tmp_path / "pool.parquet"  # real Dolly records (non-ASCII, multi-line), 3k rows
+    ingest([FIXTURES / "dolly_3k.json"], pool)
+    t = read_pool(pool, columns=["id", "messages"])
+    whole = digest_json([t.column("id").to_pylist(), t.column("messages").to_pylist()])
+    assert pool_digest(pool) == whole == pool_digest(pool, batch_size=97)  # many batches

@@ -205,20 +205,49 @@ def _check_inputs(cfg: SearchConfig) -> None:
     refuse_file_as_folder(cfg.out, "search output folder")
 
 
-def setup_digest(cfg: SearchConfig) -> str:
+def _json_list_digest(pieces, h) -> None:
+    """Feed ``h`` the bytes ``json.dumps(list(pieces), ...)`` would make, one item at a time."""
+    import json
+
+    h.update(b"[")
+    for i, item in enumerate(pieces):
+        if i:
+            h.update(b", ")
+        h.update(json.dumps(item, sort_keys=True, default=str, ensure_ascii=False).encode())
+    h.update(b"]")
+
+
+def pool_digest(path: Any, batch_size: int = 10_000) -> str:
+    """``digest_json([ids, messages])`` of a pool, streamed: memory bounded by ``batch_size``."""
+    import hashlib
+
+    from instructmine.io.pool import iter_pool
+
+    h = hashlib.sha256()
+    h.update(b"[")
+    for i, column in enumerate(("id", "messages")):
+        if i:
+            h.update(b", ")
+        batches = iter_pool(path, batch_size, columns=[column])
+        _json_list_digest((v for b in batches for v in b.column(0).to_pylist()), h)
+    h.update(b"]")
+    return h.hexdigest()[:16]
+
+
+def setup_digest(cfg: SearchConfig, ranking: Ranking | None = None) -> str:
     """What a finished trial's loss depends on besides its n, arm and seed: the objective and
     its parameters, the ranking (ids in rank order) and the pool's records (checked on resume;
-    the budget, bounds and workers may change between runs)."""
+    the budget, bounds and workers may change between runs). ``ranking``: ``cfg.ranked``
+    when the caller has already loaded it."""
     from instructmine.fingerprint import digest_json
-    from instructmine.io.pool import read_pool
 
     key: dict[str, Any] = {"objective": cfg.objective.model_dump(mode="json")}
     if cfg.ranked is not None:
-        ranking = Ranking.load(cfg.ranked, cfg.by, cfg.order == "descending")
+        if ranking is None:
+            ranking = Ranking.load(cfg.ranked, cfg.by, cfg.order == "descending")
         key["ranking"] = digest_json(ranking.ids[ranking.order].tolist())
     if cfg.pool is not None:
-        t = read_pool(cfg.pool, columns=["id", "messages"])
-        key["pool"] = digest_json([t.column("id").to_pylist(), t.column("messages").to_pylist()])
+        key["pool"] = pool_digest(cfg.pool)
     return digest_json(key)
 
 
@@ -243,13 +272,13 @@ def run_search(
     _check_inputs(cfg)
     cfg.out.mkdir(parents=True, exist_ok=True)
     table = TrialsTable(cfg.out / "trials.jsonl")
-    setup = setup_digest(cfg)
+    ranked = None
+    if cfg.ranked is not None:
+        ranked = Ranking.load(cfg.ranked, cfg.by, cfg.order == "descending")
+    setup = setup_digest(cfg, ranked)
     _check_setup(table, setup)
     reused = len(table)
-    full = None
-    if cfg.full:
-        ranked = Ranking.load(cfg.ranked, cfg.by, cfg.order == "descending")
-        full = Trial(len(ranked.order), "full")
+    full = Trial(len(ranked.order), "full") if cfg.full else None
     sched = _Scheduler(cfg, table, full)
     if cfg.baseline == "all":
         for n in table.top():
