@@ -15,6 +15,28 @@ from s3_server import s3_server  # noqa: F401  (started only by the object-stora
 from shared_paths import FIXTURES, REPO, SHARED_DATA, shared_data_or_skip  # noqa: F401
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory):
+    """The suite's own ``$INSTRUCTMINE_CACHE``: what tests leave behind (fingerprints of their
+    temporary folders, eval losses, RDS+ vectors, trunks) goes to a session folder, not the
+    user's cache. Converted models and benchmark files are linked from the user's cache, so
+    they are converted once per machine, not once per run of the suite."""
+    from instructmine.models import cache_dir
+
+    user = cache_dir()
+    root = tmp_path_factory.mktemp("instructmine-cache")
+    for name in ("models", "benchmarks"):
+        (user / name).mkdir(parents=True, exist_ok=True)
+        (root / name).symlink_to(user / name, target_is_directory=True)
+    saved = os.environ.get("INSTRUCTMINE_CACHE")
+    os.environ["INSTRUCTMINE_CACHE"] = str(root)
+    yield root
+    if saved is None:
+        os.environ.pop("INSTRUCTMINE_CACHE", None)
+    else:
+        os.environ["INSTRUCTMINE_CACHE"] = saved
+
+
 @pytest.fixture(autouse=True)
 def _restore_environment():
     """Undo what a test's in-process CLI call put in ``os.environ`` (the CLI's quiet mode and

@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import lzma
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,11 @@ def cli(*args, cwd=None):
         text=True,
         cwd=cwd,
         timeout=300,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC_ROOT)},
+        env={  # a bare environment, but the suite's cache (conftest), not the user's
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(SRC_ROOT),
+            "INSTRUCTMINE_CACHE": os.environ["INSTRUCTMINE_CACHE"],
+        },
     )
 
 
