@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -144,7 +145,8 @@ def plot(folder: Path, table: list[dict], full: dict[int, float], source: str = 
     ax.set_xlabel("n (records fine-tuned on, one epoch)")
     ax.set_ylabel("eval loss (proxy)")
     model = source.split(" (the proxy")[0].removeprefix("Model: ") if source else ""
-    ax.set_title(f"size curve: {folder}" + (f"\n{model}" if model else ""), fontsize=8)
+    lines = [f"size curve: {folder}", *textwrap.wrap(model, 100)]  # a long model line wraps
+    ax.set_title("\n".join(lines), fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
     out = folder / "size_curve.png"
