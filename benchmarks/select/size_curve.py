@@ -53,19 +53,20 @@ def rows(table: TrialsTable) -> list[dict]:
     return out
 
 
-def about(config: Path | None) -> str:
-    """Which model and data produced the losses, read from the search config."""
+def about(config: Path | None) -> tuple[str, str]:
+    """Which model and data produced the losses, read from the search config: the model's
+    description and a line naming it with the pool, ranking and eval set (both "" without)."""
     if config is None or not config.is_file():
-        return ""
+        return "", ""
     from instructmine.models import describe
     from instructmine.rule.proxy_config import ProxyConfig
     from instructmine.search.config import load_config
 
     cfg = load_config(config)
     fit = cfg.objective.params.get("fit_params", {})
-    model = ProxyConfig.model_validate(fit.get("proxy") or {}).model
-    return (
-        f"Model: {describe(model)} (the proxy: {config}). Pool: {os.path.normpath(cfg.pool)}; "
+    model = describe(ProxyConfig.model_validate(fit.get("proxy") or {}).model)
+    return model, (
+        f"Model: {model} (the proxy: {config}). Pool: {os.path.normpath(cfg.pool)}; "
         f"ranked by `{cfg.by}` of {os.path.normpath(cfg.ranked)}; eval: {fit.get('eval', '?')}."
     )
 
@@ -113,7 +114,7 @@ def markdown(folder: Path, table: list[dict], full: dict[int, float], source: st
     return "\n".join(lines) + "\n"
 
 
-def plot(folder: Path, table: list[dict], full: dict[int, float], source: str = "") -> Path:
+def plot(folder: Path, table: list[dict], full: dict[int, float], model: str = "") -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,7 +145,6 @@ def plot(folder: Path, table: list[dict], full: dict[int, float], source: str = 
     ax.set_xscale("log")
     ax.set_xlabel("n (records fine-tuned on, one epoch)")
     ax.set_ylabel("eval loss (proxy)")
-    model = source.split(" (the proxy")[0].removeprefix("Model: ") if source else ""
     lines = [f"size curve: {folder}", *textwrap.wrap(model, 100)]  # a long model line wraps
     ax.set_title("\n".join(lines), fontsize=8)
     ax.legend(fontsize=8)
@@ -159,7 +159,7 @@ def main(folder: Path, config: Path | None = None) -> None:
     table, full = rows(trials), trials.full()
     if not table:
         raise SystemExit(f"{folder / 'trials.jsonl'}: no finished trials yet")
-    source = about(config)
+    model, source = about(config)
     text = markdown(folder, table, full, source)
     meta = folder / "search.json"
     if meta.is_file():
@@ -167,7 +167,7 @@ def main(folder: Path, config: Path | None = None) -> None:
         text += f"\nsearch.json: best n {doc.get('best_n')}, {doc.get('stopped') or 'complete'}.\n"
     (folder / "size_curve.md").write_text(text, encoding="utf-8")
     print(text, end="")
-    print(f"plot: {plot(folder, table, full, source)}")
+    print(f"plot: {plot(folder, table, full, model)}")
 
 
 if __name__ == "__main__":

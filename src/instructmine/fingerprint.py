@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,26 @@ def model_fingerprint(name: str | os.PathLike[str] | None) -> str | None:
     return f"hub:{name}@{revision}" if revision else f"hub:{name}"
 
 
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+
+
 def digest_json(data: Any) -> str:
     """A short stable hash of JSON-able data (configs, key tuples)."""
-    blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return hashlib.sha256(_dumps(data)).hexdigest()[:16]
+
+
+def digest_json_lists(lists: Iterable[Iterable[Any]]) -> str:
+    """``digest_json([list(a), list(b), ...])`` with every inner list streamed item by item:
+    the same value in bounded memory (for example a pool's columns read in batches)."""
+    h = hashlib.sha256()
+    h.update(b"[")
+    for i, items in enumerate(lists):
+        h.update(b", [" if i else b"[")
+        for j, item in enumerate(items):
+            if j:
+                h.update(b", ")
+            h.update(_dumps(item))
+        h.update(b"]")
+    h.update(b"]")
+    return h.hexdigest()[:16]

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from cheap_objective import loss_of
 
-from instructmine.fingerprint import digest_json
+from instructmine.fingerprint import digest_json, digest_json_lists
 from instructmine.io import ingest, read_pool
 from instructmine.search.config import SearchConfig, load_config
 from instructmine.search.run import log_grid, pool_digest, run_search
@@ -172,3 +172,12 @@ def test_the_pool_digest_streams_the_same_value_as_the_whole_table(tmp_path):
     t = read_pool(pool, columns=["id", "messages"])
     whole = digest_json([t.column("id").to_pylist(), t.column("messages").to_pylist()])
     assert pool_digest(pool) == whole == pool_digest(pool, batch_size=97)  # many batches
+
+
+def test_the_streamed_json_digest_equals_digest_json():
+    rows = [{"role": "user", "content": "café\nnaïve"}, {"content": "ß", "role": "assistant"}]
+    assert digest_json_lists([iter([]), iter(rows), iter(["a", 1, None])]) == digest_json(
+        [[], rows, ["a", 1, None]]
+    )
+    assert digest_json_lists([]) == digest_json([])
+    assert digest_json_lists([iter(rows)]) != digest_json_lists([iter(rows[::-1])])

@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -205,33 +206,16 @@ def _check_inputs(cfg: SearchConfig) -> None:
     refuse_file_as_folder(cfg.out, "search output folder")
 
 
-def _json_list_digest(pieces, h) -> None:
-    """Feed ``h`` the bytes ``json.dumps(list(pieces), ...)`` would make, one item at a time."""
-    import json
-
-    h.update(b"[")
-    for i, item in enumerate(pieces):
-        if i:
-            h.update(b", ")
-        h.update(json.dumps(item, sort_keys=True, default=str, ensure_ascii=False).encode())
-    h.update(b"]")
-
-
-def pool_digest(path: Any, batch_size: int = 10_000) -> str:
+def pool_digest(path: Path | str, batch_size: int = 10_000) -> str:
     """``digest_json([ids, messages])`` of a pool, streamed: memory bounded by ``batch_size``."""
-    import hashlib
-
+    from instructmine.fingerprint import digest_json_lists
     from instructmine.io.pool import iter_pool
 
-    h = hashlib.sha256()
-    h.update(b"[")
-    for i, column in enumerate(("id", "messages")):
-        if i:
-            h.update(b", ")
-        batches = iter_pool(path, batch_size, columns=[column])
-        _json_list_digest((v for b in batches for v in b.column(0).to_pylist()), h)
-    h.update(b"]")
-    return h.hexdigest()[:16]
+    def column(name: str) -> Iterator[Any]:
+        for batch in iter_pool(path, batch_size, columns=[name]):
+            yield from batch.column(0).to_pylist()
+
+    return digest_json_lists([column("id"), column("messages")])
 
 
 def setup_digest(cfg: SearchConfig, ranking: Ranking | None = None) -> str:
