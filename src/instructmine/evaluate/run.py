@@ -165,16 +165,20 @@ def evaluate(
     ``limit`` overrides ``config.limit``. ``progress(label, total)`` may return a callback
     advanced by finished units (the CLI passes rich progress bars).
     """
+    from instructmine.config_errors import SettingError, closest
     from instructmine.evaluate.target import load_target
 
-    config = (config or EvalConfig()).model_copy(
-        update={"limit": limit} if limit is not None else {}
-    )
+    config = config or EvalConfig()
+    if limit is not None:  # validated like the config's own limit (0 and -1 are errors)
+        config = EvalConfig.model_validate({**config.model_dump(), "limit": limit})
     unknown = [s for s in suites if s not in SUITES]
     if unknown:
-        raise ValueError(f"unknown suite(s) {unknown}; choose from {', '.join(SUITES)}")
+        raise SettingError(
+            f"--suite: unknown suite {unknown[0]!r}{closest(unknown[0], SUITES)}; "
+            f"choose from {', '.join(SUITES)}"
+        )
     if "chat" in suites and config.judge is None:
-        raise ValueError(
+        raise SettingError(
             "the chat suite needs a judge: pass --judge-url/--judge-model (OpenAI-compatible "
             "server) or --judge-local MODEL"
         )
