@@ -5,7 +5,7 @@ in the middle of file names. Piped output gets a wide virtual width instead, so 
 and every message stays on one line (``grep``, ``cut`` and log readers see whole lines). A
 user's own ``COLUMNS`` always wins. ``--help`` is left alone: its panels fill the width, so a
 wide virtual width would pad every line of piped help with thousands of spaces. Rules and
-separators (:func:`rule`) stay at most :data:`RULE_WIDTH` columns whatever the width.
+separators stay narrow whatever the width (:func:`instructmine.progress.section`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import os
 import sys
 
 PIPED_WIDTH = 4000
-RULE_WIDTH = 100  # a rule (``console.rule``) is never wider, piped or not
 ERROR_WIDTH = 300  # the longest error line printed, label included
 
 
@@ -31,15 +30,6 @@ def _isatty(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def rule(console, title: str = "", **kwargs) -> None:
-    """``console.rule(title)`` at most :data:`RULE_WIDTH` columns wide (rich draws a rule as
-    wide as the console, which is :data:`PIPED_WIDTH` when piped)."""
-    from rich.rule import Rule
-
-    width = min(console.width, RULE_WIDTH)
-    console.print(Rule(title, **kwargs), width=width)
 
 
 def one_line(text: object, limit: int = ERROR_WIDTH) -> str:
