@@ -28,6 +28,8 @@ def describe(err: BaseException) -> str:
     wrapped = describe_wrapped(err)
     if wrapped is not None:
         return wrapped
+    if _yaml_error(err):
+        return _yaml_line(err)
     if isinstance(err, KeyError) and err.args:  # str(KeyError) quotes the message
         return str(err.args[0])
     if isinstance(err, OSError) and err.filename is not None and str(err.filename) not in str(err):
@@ -55,6 +57,16 @@ def _yaml_error(err: BaseException) -> bool:
     yaml = sys.modules.get("yaml")
     cause = err.__cause__ or err.__context__
     return yaml is not None and isinstance(cause, yaml.YAMLError)
+
+
+def _yaml_line(err: BaseException) -> str:
+    """``FILE: not valid YAML (line L, column C): problem`` for a loader's error from YAML."""
+    cause = err.__cause__ or err.__context__
+    mark = getattr(cause, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+    problem = getattr(cause, "problem", None) or "syntax error"
+    head = str(err).split(": ", 1)[0]
+    return f"{head}: not valid YAML{where}: {problem}"
 
 
 def usage_line(err: Any) -> str:

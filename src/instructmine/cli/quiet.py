@@ -36,16 +36,3 @@ def quiet_third_parties() -> None:
         warnings.filterwarnings("ignore", category=category, module=THIRD_PARTY)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def error_lines(err: Exception) -> str:
-    """A pydantic ``ValidationError`` as one line per error (``where: what``), without the
-    documentation URL; any other exception as its message."""
-    errors = getattr(err, "errors", None)
-    if not callable(errors) or not hasattr(err, "error_count"):
-        return str(err)
-    lines = []
-    for e in errors(include_url=False):
-        where = ".".join(str(p) for p in e.get("loc", ())) or "value"
-        lines.append(f"{where}: {e.get('msg', '')}")
-    return "; ".join(lines) if len(lines) == 1 else "\n".join(["", *lines])

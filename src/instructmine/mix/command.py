@@ -144,10 +144,14 @@ def optimise(results: Path, weights: str, out: Path | None, **fit: Any) -> tuple
     from instructmine.mix.optimise import OptimiseError, parse_weights
     from instructmine.mix.optimise import optimise as fit_proposal
 
+    try:
+        parsed = parse_weights(weights)
+    except OptimiseError as e:
+        raise SettingError(f"--weights {weights!r}: {e}") from None
     rows = read_results(results)
     if not rows:
         raise OptimiseError(f"{results}: no result rows (run `instructmine mix grid --run`)")
-    p = fit_proposal(rows, parse_weights(weights), fit["model"], fit["bootstrap"], fit["step"],
+    p = fit_proposal(rows, parsed, fit["model"], fit["bootstrap"], fit["step"],
                      fit["seed"], fit["lower_is_better"] or ())  # fmt: skip
     out = out or results.with_name(results.stem + ".proposal.json")
     atomic.write_json(out, p.to_dict())

@@ -25,6 +25,8 @@ def train_settings(config: Path | None, sets: list[str] | None, **fields: Any) -
     except OverrideError:
         raise
     except ValueError as e:
+        if isinstance(e.__cause__, OSError):  # a config file that cannot be read: bad input
+            raise FileNotFoundError(2, "cannot read the training config", str(config)) from None
         text = str(e)
         raise SettingError(text if text.startswith(str(where)) else f"{where}: {text}") from e
 
