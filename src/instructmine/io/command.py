@@ -54,6 +54,8 @@ def ingest_status(summary: IngestSummary, allow_partial: bool) -> tuple[int, str
     """The exit status and its one-line reason: 1 when no record was kept, 3 when a file could
     not be read whole (unless ``allow_partial``), else 0."""
     if summary.rows == 0:
+        if summary.file_errors and not summary.rejected:  # nothing could be read at all
+            return 1, f"no records were kept: {summary.file_errors[0].error}"
         return 1, f"no records were kept; see {summary.rejects} for the reasons"
     if summary.file_errors and not allow_partial:
         return 3, (
