@@ -99,7 +99,9 @@ def score_pool(
             f"--join {join}: the joined pool is written to a local path only; give a path "
             "(the score files themselves can go to a URI with -o)"
         )
-    if runner == "ray":
+    from instructmine.execute import backend_name
+
+    if backend_name(runner) == "ray":  # chosen like every stage's backend (docs/stages.md)
         from instructmine.cluster import import_ray
 
         import_ray()  # a missing extra is reported before anything is written
@@ -118,7 +120,7 @@ def score_pool(
     done = stage.done(manifest)
     if done is not None:
         return ScoreSummary.from_dict(done, skipped=True)
-    if runner == "ray":
+    if backend_name(runner) == "ray":
         from instructmine.runners.ray_runner import run_ray
 
         files = run_ray(
