@@ -44,11 +44,12 @@ Backends (``backend=`` name; one file each, registered in :mod:`.backends`):
 - ``ray`` — one Ray task per unit on the cluster at ``ray_address`` asking for
   ``ray_resources`` (retried by Ray when its worker or node dies); the rows are the same.
 
-``backend_name(runner, workers)`` maps a config's ``runner`` (``local``/``ray``, or a backend
-name) and ``workers`` to a backend; scoring picks its runner the same way. A new backend is a
-file with a class taking :class:`~.backends.BackendOptions` and implementing
-:class:`~.backends.Backend`, plus one line in ``BACKENDS`` (or
-:func:`~.backends.register_backend` at run time).
+``from_config(cfg)`` gives the backend keywords of a stage config: ``runner`` (``local`` is
+``inline`` for one worker and ``processes`` for more; ``ray``; or a backend name), ``workers``,
+``threads`` and the Ray settings; ``backend_name(runner, workers)`` is the mapping alone, and
+scoring picks its runner with it too. A new backend is a file with a class taking
+:class:`~.backends.BackendOptions` and implementing :class:`~.backends.Backend`, plus one line
+in ``BACKENDS`` (or :func:`~.backends.register_backend` at run time).
 
 :func:`memo` keeps one expensive object per worker process (the size search's objective,
 built once per worker, not once per trial); the inline backend clears it when the run ends.
@@ -60,6 +61,7 @@ from instructmine.execute.backends import (
     Backend,
     BackendOptions,
     backend_name,
+    from_config,
     register_backend,
 )
 from instructmine.execute.engine import RunReport, UnitSource, run_units
@@ -75,6 +77,7 @@ __all__ = [
     "UnitSource",
     "UnitsFailed",
     "backend_name",
+    "from_config",
     "memo",
     "register_backend",
     "run_units",

@@ -88,6 +88,19 @@ def make_backend(name: str, options: BackendOptions) -> Backend:
     return getattr(importlib.import_module(module), attr)(options)
 
 
+def from_config(cfg: Any) -> dict[str, Any]:
+    """:func:`~instructmine.execute.run_units` keywords from a stage config with ``runner``,
+    ``workers`` and the Ray settings (:class:`~instructmine.cluster.RaySettings`); ``threads``
+    when the config has it."""
+    return {
+        "backend": backend_name(cfg.runner, cfg.workers),
+        "workers": cfg.workers,
+        "threads": getattr(cfg, "threads", None),
+        "ray_address": cfg.ray_address,
+        "ray_resources": cfg.ray_resources,
+    }
+
+
 def backend_name(runner: str, workers: int = 1) -> str:
     """The backend a config's ``runner`` and ``workers`` ask for: ``local`` is ``inline`` for
     one worker and ``processes`` for more; any other name is taken as it is."""

@@ -293,7 +293,7 @@ def run_grid(
     failed units are named together after the others are recorded. Returns the results
     table's rows (old and new).
     """
-    from instructmine.execute import Unit, backend_name, run_units
+    from instructmine.execute import Unit, from_config, run_units
 
     table = results_table(results_path(cfg))
     if unit is None and cfg.unit:
@@ -309,16 +309,6 @@ def run_grid(
         for inp in _units(cfg, only)
         if unit_name(inp) not in done
     )
-    run_units(
-        units,
-        grid_row,
-        table,
-        backend_name(cfg.runner, cfg.workers),
-        workers=cfg.workers,
-        threads=cfg.threads,
-        ray_address=cfg.ray_address,
-        ray_resources=cfg.ray_resources,
-        claims=Path(cfg.out) / "claims",
-        what="mixture unit(s)",
-    )
+    claims = Path(cfg.out) / "claims"
+    run_units(units, grid_row, table, claims=claims, what="mixture unit(s)", **from_config(cfg))
     return table.refresh().all_rows()

@@ -170,10 +170,9 @@ def run_experiments(
     """Prepare specs and trunk cache, then run every pending experiment on the execution
     engine (:mod:`instructmine.execute`): ``workers`` local processes, or Ray tasks with
     ``runner: ray``. ``limit`` caps how many experiments this call runs (for tests)."""
-    from instructmine.execute import Unit, backend_name, run_units
+    from instructmine.execute import Unit, from_config, run_units
 
-    backend = backend_name(cfg.runner, cfg.workers)
-    if backend == "ray":
+    if from_config(cfg)["backend"] == "ray":
         from instructmine.cluster import import_ray
 
         import_ray()  # a missing extra is reported before the trunk cache is built
@@ -189,13 +188,10 @@ def run_experiments(
         [Unit(s["experiment_id"], (s, proxy, trunk)) for s in pending],
         run_experiment,
         table,
-        backend,
-        workers=cfg.workers,
-        ray_address=cfg.ray_address,
-        ray_resources=cfg.ray_resources,
         claims=Path(cfg.work_dir) / "claims",
         on_row=_report,
         what="experiment(s)",
+        **from_config(cfg),
     )
     return RunSummary(len(specs), before, report.ran, str(cfg.out), trunk)
 

@@ -264,7 +264,7 @@ def run_search(
     """Run (or resume) the size search on the execution engine; returns the best n and the
     table by n. Trials that fail are named together once the others have finished."""
     from instructmine import atomic
-    from instructmine.execute import backend_name, run_units
+    from instructmine.execute import from_config, run_units
     from instructmine.search.objective import load_factory
     from instructmine.search.workers import run_trial
 
@@ -302,14 +302,11 @@ def run_search(
         Source(),
         run_trial,
         table,
-        backend_name(cfg.runner, cfg.workers),
-        workers=cfg.workers,
-        ray_address=cfg.ray_address,
-        ray_resources=cfg.ray_resources,
         in_flight=cfg.workers,
         claims=cfg.out / "claims",
         on_row=on_trial,
         what="trial(s)",
+        **from_config(cfg),
     )
     result = summarise(cfg, table, report.ran, reused, time.perf_counter() - started, sched.stopped)
     atomic.write_json(cfg.out / "search.json", result.to_dict())
