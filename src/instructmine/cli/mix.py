@@ -35,7 +35,7 @@ def build(
         s = build_mixture(spec, out)
     except (MixSpecError, PoolError, OutputPathError) as e:
         _fail(e)
-    state = "up to date" if s.up_to_date else "wrote"
+    state = "up to date" if s.skipped else "wrote"
     parts = ", ".join(f"{n} {k} ({s.categories[n]})" for n, k in s.counts.items())
     typer.echo(f"{state} {out}: {s.total} records: {parts}; manifest {manifest_path(out)}")
     if any(s.repeats.values()):

@@ -39,7 +39,8 @@ def fit(
     except ValidationError as e:
         raise fail(e, 2) from None  # an option value: a usage error
     try:
-        rule, skipped = fit_rule(experiments, out, cfg)
+        fitted = fit_rule(experiments, out, cfg)
+        rule, skipped = fitted.rule, fitted.skipped
     except (ValueError, OSError) as e:
         raise fail(e) from None
     console = Console()

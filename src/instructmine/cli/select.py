@@ -89,11 +89,11 @@ def select(
         )
     except (ValueError, PoolError, FileNotFoundError) as e:
         raise fail(e) from None
-    skipped = ", ".join(f"{k} {v}" for k, v in s.skipped.items() if v) or "none"
+    skipped = ", ".join(f"{k} {v}" for k, v in s.passed_over.items() if v) or "none"
     Console().print(
         f"selected {s.selected} of {s.ranked} ranked records (method {s.method}) by {s.rule['by']} "
         f"({s.rule['order']}); score reached {s.threshold_reached}; skipped: {skipped}"
-        f"{'; unchanged, not re-run' if s.skipped_stage else ''}\n"
+        f"{'; unchanged, not re-run' if s.skipped else ''}\n"
         f"pool: {s.out}\nmanifest: {manifest_path(s.out)}",
         highlight=False,
     )
