@@ -59,10 +59,10 @@ def grid(
     from instructmine.io import PoolError
     from instructmine.mix.grid import (
         enumerate_mixtures,
+        grid_stage,
         load_grid,
         load_unit,
         results_path,
-        run_grid,
     )
     from instructmine.mix.plot import tradeoff_plot
     from instructmine.mix.spec import MixSpecError
@@ -79,7 +79,7 @@ def grid(
         typer.echo(f"{len(mixtures)} mixtures x {len(cfg.seeds)} seeds{base}")
         if not run:
             return
-        rows = run_grid(cfg, load_unit(unit) if unit else None, only or None)
+        rows = grid_stage(cfg, load_unit(unit) if unit else None, only or None).rows
     except (MixSpecError, PoolError, RuntimeError) as e:  # RuntimeError: Ray missing or failed
         _fail(e)
     typer.echo(f"{len(rows)} result rows in {results_path(cfg)}")
@@ -232,22 +232,17 @@ def optimise(
     ] = False,
 ) -> None:
     """Fit per-skill regressions from mixture ratios; propose the best ratio for WEIGHTS."""
-    from instructmine import atomic
     from instructmine.mix.grid import read_results
-    from instructmine.mix.optimise import OptimiseError, optimise, parse_weights
+    from instructmine.mix.optimise import OptimiseError, parse_weights, propose
     from instructmine.mix.plot import tradeoff_plot
 
-    rows = read_results(results)
+    out = out or results.with_name(results.stem + ".proposal.json")
     try:
-        if not rows:
-            raise OptimiseError(f"{results}: no result rows (run `instructmine mix grid --run`)")
-        p = optimise(
-            rows, parse_weights(weights), model, bootstrap, step, seed, lower_is_better or ()
-        )
+        w = parse_weights(weights)
+        p = propose(results, out, w, model, bootstrap, step, seed, lower_is_better or ())
     except OptimiseError as e:
         _fail(e)
-    out = out or results.with_name(results.stem + ".proposal.json")
-    atomic.write_json(out, p.to_dict())
+    rows = read_results(results)
     for c in p.components:
         lo, hi = p.ratio_interval[c]
         typer.echo(f"{c}\t{p.ratio[c]:.3f}  (95% bootstrap {lo:.3f}-{hi:.3f})")

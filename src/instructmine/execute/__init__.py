@@ -47,9 +47,11 @@ Backends (``backend=`` name; one file each, registered in :mod:`.backends`):
 ``from_config(cfg)`` gives the backend keywords of a stage config: ``runner`` (``local`` is
 ``inline`` for one worker and ``processes`` for more; ``ray``; or a backend name), ``workers``,
 ``threads`` and the Ray settings; ``backend_name(runner, workers)`` is the mapping alone, and
-scoring picks its runner with it too. A new backend is a file with a class taking
-:class:`~.backends.BackendOptions` and implementing :class:`~.backends.Backend`, plus one line
-in ``BACKENDS`` (or :func:`~.backends.register_backend` at run time).
+scoring picks its runner with it too. ``results_config(cfg)`` is the config without those
+settings: what a stage's manifest keys its skip on (the backend changes no row). A new backend
+is a file with a class taking :class:`~.backends.BackendOptions` and implementing
+:class:`~.backends.Backend`, plus one line in ``BACKENDS`` (or
+:func:`~.backends.register_backend` at run time).
 
 :func:`memo` keeps one expensive object per worker process (the size search's objective,
 built once per worker, not once per trial); the inline backend clears it when the run ends.
@@ -63,6 +65,7 @@ from instructmine.execute.backends import (
     backend_name,
     from_config,
     register_backend,
+    results_config,
 )
 from instructmine.execute.engine import RunReport, UnitSource, run_units
 from instructmine.execute.table import ResultsTable
@@ -80,5 +83,6 @@ __all__ = [
     "from_config",
     "memo",
     "register_backend",
+    "results_config",
     "run_units",
 ]

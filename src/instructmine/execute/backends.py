@@ -101,6 +101,15 @@ def from_config(cfg: Any) -> dict[str, Any]:
     }
 
 
+EXECUTION_KEYS = {"runner", "ray_address", "ray_resources", "workers", "threads"}
+
+
+def results_config(cfg: Any) -> dict[str, Any]:
+    """A stage config without its execution settings (where the units run changes no row):
+    the config a stage's manifest keys its skip on."""
+    return cfg.model_dump(mode="json", exclude=EXECUTION_KEYS & set(type(cfg).model_fields))
+
+
 def backend_name(runner: str, workers: int = 1) -> str:
     """The backend a config's ``runner`` and ``workers`` ask for: ``local`` is ``inline`` for
     one worker and ``processes`` for more; any other name is taken as it is."""

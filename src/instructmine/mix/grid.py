@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from instructmine.cluster import RaySettings
 from instructmine.execute import ResultsTable
 from instructmine.mix.spec import ComponentSelect, MixSpec, MixSpecError
+from instructmine.stage import StageResult
 
 NONE = "None"
 
@@ -312,3 +313,50 @@ def run_grid(
     claims = Path(cfg.out) / "claims"
     run_units(units, grid_row, table, claims=claims, what="mixture unit(s)", **from_config(cfg))
     return table.refresh().all_rows()
+
+
+@dataclass
+class GridResult(StageResult):
+    """What ``mix grid --run`` did: the results table's rows (old and new) and its path
+    (``skipped``: ``OUT/grid.json`` showed the same pools and config, nothing was built or
+    run)."""
+
+    results: str
+    rows: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's summary: the table and how many rows it holds."""
+        return {"results": self.results, "n_rows": len(self.rows)}
+
+
+def grid_stage(
+    cfg: GridConfig,
+    unit: Callable[[UnitInput], Mapping[str, Any]] | None = None,
+    only: list[str] | None = None,
+) -> GridResult:
+    """:func:`run_grid` under the stage contract: skipped when ``OUT/grid.json`` shows the
+    same component pools (and selection rankings), the same config without its execution
+    settings, the same unit and ``only``, and an untouched results table."""
+    from instructmine.execute import results_config
+    from instructmine.stage import Stage, manifest_path, run_stage
+
+    if unit is None and cfg.unit:
+        unit = load_unit(cfg.unit)
+    inputs: dict[str, Path] = {}
+    for name, comp in cfg.components.items():
+        inputs[f"{name}.pool"] = comp.pool
+        if comp.select is not None:
+            inputs[f"{name}.ranked"] = comp.select.ranked
+    ref = f"{unit.__module__}:{unit.__qualname__}" if unit is not None else None
+    config = {**results_config(cfg), "unit": ref, "only": only}
+    config.pop("out")
+    table = results_path(cfg)
+    stage = Stage("grid", 1, config, inputs, outputs=[table])
+
+    def work() -> GridResult:
+        return GridResult(str(table), run_grid(cfg, unit, only))
+
+    def load(_: dict[str, Any]) -> GridResult:
+        return GridResult(str(table), read_results(table))
+
+    return run_stage(stage, manifest_path(cfg.out, "grid", folder=True), work, load)

@@ -20,17 +20,26 @@ from typing import Any
 from instructmine.rule.experiments_config import ExperimentsConfig
 from instructmine.rule.experiments_table import experiments_table, read_rows
 from instructmine.rule.proxy_config import ProxyConfig
+from instructmine.stage import Stage, StageResult, manifest_path, strip_stage
+
+STAGE_VERSION = 1
 
 
 @dataclass
-class RunSummary:
-    """What a call of :func:`run_experiments` did."""
+class RunSummary(StageResult):
+    """What a call of :func:`run_experiments` did (``skipped``: the manifest matched, nothing
+    was prepared or run)."""
 
     total: int
     done_before: int
     ran: int
     table: str
     trunk_cache: str
+
+    @classmethod
+    def stored(cls, doc: dict[str, Any]) -> RunSummary:
+        """A skipped call's summary: every experiment was done before, none ran now."""
+        return cls(doc["total"], doc["total"], 0, doc["table"], doc["trunk_cache"])
 
 
 def run_experiment(spec: dict[str, Any], proxy: dict[str, Any], trunk_path: str) -> dict:
@@ -164,12 +173,41 @@ def _report(row: dict[str, Any]) -> None:
     )
 
 
+def experiments_stage(cfg: ExperimentsConfig) -> Stage:
+    """The experiments stage: pool, scores and eval set in, the table out; keyed on the config
+    without its execution settings, paths and trunk folder (they change no row)."""
+    from instructmine.execute import results_config
+
+    config = results_config(cfg)
+    for key in ("pool", "scores", "eval", "out", "work_dir", "trunk_dir"):
+        config.pop(key, None)
+    inputs = {"pool": cfg.pool, "eval": cfg.eval}
+    if cfg.scores is not None:
+        inputs["scores"] = cfg.scores
+    return Stage("experiments", STAGE_VERSION, config, inputs, outputs=[cfg.out])
+
+
 def run_experiments(
     cfg: ExperimentsConfig, progress: bool = True, limit: int | None = None
 ) -> RunSummary:
     """Prepare specs and trunk cache, then run every pending experiment on the execution
     engine (:mod:`instructmine.execute`): ``workers`` local processes, or Ray tasks with
-    ``runner: ray``. ``limit`` caps how many experiments this call runs (for tests)."""
+    ``runner: ray``. ``limit`` caps how many experiments this call runs (for tests; a call
+    that leaves experiments undone writes no manifest). Skipped when ``OUT.experiments.json``
+    shows the same inputs and config and an untouched table."""
+    stage = experiments_stage(cfg)
+    manifest = manifest_path(cfg.out, "experiments")
+    done = stage.done(manifest)
+    if done is not None:
+        return RunSummary.stored(strip_stage(done)).mark(stage, manifest, True)
+    stage.start(manifest)
+    summary = _run(cfg, progress, limit)
+    if len(experiments_table(cfg.out).done_keys()) >= summary.total:
+        stage.write(manifest, summary_dict(summary))
+    return summary.mark(stage, manifest, False)
+
+
+def _run(cfg: ExperimentsConfig, progress: bool, limit: int | None) -> RunSummary:
     from instructmine.execute import Unit, from_config, run_units
 
     if from_config(cfg)["backend"] == "ray":
@@ -197,5 +235,5 @@ def run_experiments(
 
 
 def summary_dict(summary: RunSummary) -> dict[str, Any]:
-    """JSON-ready summary."""
-    return asdict(summary)
+    """JSON-ready summary (with ``skipped``, ``outputs`` and ``manifest``)."""
+    return {**asdict(summary), **summary.stage_fields()}

@@ -25,6 +25,9 @@ import numpy as np
 from instructmine.search.config import SearchConfig
 from instructmine.search.objective import Ranking, Trial
 from instructmine.search.trials import TrialsTable
+from instructmine.stage import Stage, StageResult, manifest_path, run_stage
+
+STAGE_VERSION = 1
 
 if TYPE_CHECKING:
     from instructmine.execute import Unit
@@ -52,8 +55,9 @@ class SizeRow:
 
 
 @dataclass
-class SearchResult:
-    """Best n, the table by n, and what this invocation did."""
+class SearchResult(StageResult):
+    """Best n, the table by n, and what this invocation did (``skipped``: ``OUT/search.json``
+    showed the same inputs and config, nothing ran)."""
 
     best_n: int | None
     best_loss: float | None
@@ -70,6 +74,14 @@ class SearchResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the ``OUT/search.json`` body)."""
         return asdict(self)
+
+    @classmethod
+    def stored(cls, doc: dict[str, Any]) -> SearchResult:
+        """A skipped call's result: the stored one, nothing run now."""
+        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+        rows = [SizeRow(**r) for r in doc["rows"]]
+        reused = doc["ran"] + doc["reused"]
+        return cls(**{**known, "rows": rows, "ran": 0, "reused": reused, "seconds": 0.0})
 
 
 def _searcher(cfg: SearchConfig, finished: dict[int, float]):
@@ -258,12 +270,30 @@ def setup_digest(cfg: SearchConfig, ranking: Ranking | None = None) -> str:
     return digest_json(key)
 
 
+def search_stage(cfg: SearchConfig) -> Stage:
+    """The search-size stage: ranking and pool in, the trials table out, keyed on the config
+    without its execution settings."""
+    from instructmine.execute import results_config
+
+    config = results_config(cfg)
+    config.pop("out")
+    inputs = {k: v for k, v in (("ranked", cfg.ranked), ("pool", cfg.pool)) if v is not None}
+    return Stage("search", STAGE_VERSION, config, inputs, outputs=[cfg.out / "trials.jsonl"])
+
+
 def run_search(
     cfg: SearchConfig, on_trial: Callable[[dict[str, Any]], None] | None = None
 ) -> SearchResult:
     """Run (or resume) the size search on the execution engine; returns the best n and the
-    table by n. Trials that fail are named together once the others have finished."""
-    from instructmine import atomic
+    table by n. Trials that fail are named together once the others have finished.
+    ``OUT/search.json`` is the stage manifest: with the same inputs and config and an
+    untouched trials table the stored result is returned (``skipped``)."""
+    manifest = manifest_path(cfg.out, "search", folder=True)
+    work = lambda: _search(cfg, on_trial)  # noqa: E731
+    return run_stage(search_stage(cfg), manifest, work, SearchResult.stored)
+
+
+def _search(cfg: SearchConfig, on_trial: Callable[[dict[str, Any]], None] | None) -> SearchResult:
     from instructmine.execute import from_config, run_units
     from instructmine.search.objective import load_factory
     from instructmine.search.workers import run_trial
@@ -308,9 +338,7 @@ def run_search(
         what="trial(s)",
         **from_config(cfg),
     )
-    result = summarise(cfg, table, report.ran, reused, time.perf_counter() - started, sched.stopped)
-    atomic.write_json(cfg.out / "search.json", result.to_dict())
-    return result
+    return summarise(cfg, table, report.ran, reused, time.perf_counter() - started, sched.stopped)
 
 
 def summarise(

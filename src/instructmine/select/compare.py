@@ -23,11 +23,15 @@ from typing import Any
 from instructmine.search.objective import Trial
 from instructmine.select.compare_config import METHODS, CompareConfig
 from instructmine.select.compare_stats import MethodRow
+from instructmine.stage import Stage, StageResult, manifest_path, run_stage
+
+STAGE_VERSION = 1
 
 
 @dataclass
-class CompareResult:
-    """The comparison's table, its verdict and what this invocation did."""
+class CompareResult(StageResult):
+    """The comparison's table, its verdict and what this invocation did (``skipped``:
+    ``out/compare.json`` showed the same inputs and config, nothing ran)."""
 
     rows: list[MethodRow]
     verdict: str
@@ -46,6 +50,14 @@ class CompareResult:
         doc = dict(self.__dict__)
         doc["rows"] = [r.to_dict() for r in self.rows]
         return doc
+
+    @classmethod
+    def stored(cls, doc: dict[str, Any]) -> CompareResult:
+        """A skipped call's result: the stored one, nothing run now."""
+        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+        rows = [MethodRow(**r) for r in doc["rows"]]
+        reused = doc["ran"] + doc["reused"]
+        return cls(**{**known, "rows": rows, "ran": 0, "reused": reused, "seconds": 0.0})
 
 
 def plan_methods(cfg: CompareConfig) -> tuple[list[str], dict[str, str]]:
@@ -183,17 +195,36 @@ def compare_unit(
     return trial_row(trial, None, loss, seconds, setup, subset=digest_json(ids))
 
 
+def compare_stage(cfg: CompareConfig) -> Stage:
+    """The select-compare stage: pool, eval set and the optional ranking, scores and queries
+    in; the results table out; keyed on the whole config but its output folder."""
+    config = cfg.model_dump(mode="json", exclude={"out"})
+    names = ("pool", "eval", "ranked", "scores", "queries")
+    inputs = {k: getattr(cfg, k) for k in names if getattr(cfg, k) is not None}
+    return Stage("compare", STAGE_VERSION, config, inputs, outputs=[cfg.out / "results.jsonl"])
+
+
 def run_compare(
     cfg: CompareConfig, on_unit: Callable[[dict[str, Any]], None] | None = None
 ) -> CompareResult:
     """Run (or resume) every method at ``cfg.n``; return the table and the verdict.
+
+    ``out/compare.json`` is the stage manifest: with the same inputs and config and an
+    untouched results table the stored result is returned (``skipped``).
+    """
+    manifest = manifest_path(cfg.out, "compare", folder=True)
+    work = lambda: _compare(cfg, on_unit)  # noqa: E731
+    return run_stage(compare_stage(cfg), manifest, work, CompareResult.stored)
+
+
+def _compare(cfg: CompareConfig, on_unit: Callable[[dict[str, Any]], None] | None) -> CompareResult:
+    """Run the units and build the table (:func:`run_compare` without the manifest).
 
     The units (a method at a seed) run on the execution engine's inline backend with claims
     (``out/claims/<key>.lock``): a second ``select-compare`` on the same config takes the units
     nobody holds, then waits for the held ones (running one itself if its holder died), so two
     shells use two cores and both print the full table.
     """
-    from instructmine import atomic
     from instructmine.execute import Unit, run_units
     from instructmine.fingerprint import digest_json
     from instructmine.models import describe
@@ -233,5 +264,4 @@ def run_compare(
         results_path=str(table.path),
         not_run=not_run,
     )
-    atomic.write_json(cfg.out / "compare.json", result.to_dict())
     return result
