@@ -217,6 +217,13 @@ def strip_stage(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != STAGE_KEY}
 
 
+def skipped_fields(cls: type, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataclass result's fields from its stored summary, as a skipped call reports them:
+    nothing ran now (``ran`` 0, ``seconds`` 0), every unit reused."""
+    fields = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+    return {**fields, "ran": 0, "reused": doc["ran"] + doc["reused"], "seconds": 0.0}
+
+
 def run_stage(
     stage: Stage,
     manifest: Path | str,

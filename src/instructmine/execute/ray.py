@@ -53,8 +53,11 @@ class RayBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for ref in self._refs:
-            self._ray.cancel(ref, force=True)
+        import contextlib
+
+        for ref in self._refs:  # left running only when the driver stops early (Ctrl-C)
+            with contextlib.suppress(Exception):
+                self._ray.cancel(ref, force=True)
         self._stack.close()
 
     def submit(self, fn: Callable[..., Any], unit: Unit) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 from instructmine.search.config import SearchConfig
 from instructmine.search.objective import Ranking, Trial
 from instructmine.search.trials import TrialsTable
-from instructmine.stage import Stage, StageResult, manifest_path, run_stage
+from instructmine.stage import Stage, StageResult, manifest_path, run_stage, skipped_fields
 
 STAGE_VERSION = 1
 
@@ -78,10 +78,7 @@ class SearchResult(StageResult):
     @classmethod
     def stored(cls, doc: dict[str, Any]) -> SearchResult:
         """A skipped call's result: the stored one, nothing run now."""
-        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
-        rows = [SizeRow(**r) for r in doc["rows"]]
-        reused = doc["ran"] + doc["reused"]
-        return cls(**{**known, "rows": rows, "ran": 0, "reused": reused, "seconds": 0.0})
+        return cls(**{**skipped_fields(cls, doc), "rows": [SizeRow(**r) for r in doc["rows"]]})
 
 
 def _searcher(cfg: SearchConfig, finished: dict[int, float]):

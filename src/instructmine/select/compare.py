@@ -23,7 +23,7 @@ from typing import Any
 from instructmine.search.objective import Trial
 from instructmine.select.compare_config import METHODS, CompareConfig
 from instructmine.select.compare_stats import MethodRow
-from instructmine.stage import Stage, StageResult, manifest_path, run_stage
+from instructmine.stage import Stage, StageResult, manifest_path, run_stage, skipped_fields
 
 STAGE_VERSION = 1
 
@@ -54,10 +54,7 @@ class CompareResult(StageResult):
     @classmethod
     def stored(cls, doc: dict[str, Any]) -> CompareResult:
         """A skipped call's result: the stored one, nothing run now."""
-        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
-        rows = [MethodRow(**r) for r in doc["rows"]]
-        reused = doc["ran"] + doc["reused"]
-        return cls(**{**known, "rows": rows, "ran": 0, "reused": reused, "seconds": 0.0})
+        return cls(**{**skipped_fields(cls, doc), "rows": [MethodRow(**r) for r in doc["rows"]]})
 
 
 def plan_methods(cfg: CompareConfig) -> tuple[list[str], dict[str, str]]:
