@@ -86,7 +86,9 @@ def test_experiments_fit_rank_select_compare_search(
     ranked = tmp_path / "ranked.parquet"
     _twice(lambda: rank_pool(rule_data["scores"], tmp_path / "rule.json", ranked))
     sel = SelectConfig(top=10)
-    first, again = _twice(lambda: run_select(ranked, tmp_path / "top.parquet", sel))
+    first, again = _twice(
+        lambda: run_select(ranked, tmp_path / "top.parquet", sel, pool=rule_data["pool"])
+    )
     assert again.ids == first.ids
     compare = CompareConfig(
         pool=rule_data["pool"], eval=rule_data["eval"], ranked=ranked, n=8, seeds=[0],
