@@ -147,3 +147,10 @@ def test_backend_names_of_a_config():
     assert backend_name("local", 1) == "inline"
     assert backend_name("local", 3) == "processes"
     assert backend_name("ray", 3) == "ray"
+
+
+def test_a_row_keyed_otherwise_than_its_unit_is_a_failure(tmp_path):
+    table = ResultsTable(tmp_path / "t.jsonl")
+    with pytest.raises(UnitsFailed, match=r"u1: ValueError: its row is keyed 'other'"):
+        run_units([Unit("u1", ("other", 1))], square, table)
+    assert len(ResultsTable(table.path)) == 0

@@ -141,7 +141,7 @@ def run_units(
         return True
 
     def dispatch(unit: Unit, block: bool = False) -> None:
-        if unit.key in running or unit.key in table.done_keys() and reuse(unit):
+        if unit.key in running or (unit.key in table.done_keys() and reuse(unit)):
             return
         if not held.take(unit.key, block=block):
             waiting.append(unit)
@@ -169,6 +169,8 @@ def run_units(
                     running.pop(unit.key, None)
                     try:
                         row = result()
+                        if table.key_of(row) != unit.key:
+                            raise ValueError(f"its row is keyed {table.key_of(row)!r}")
                     except Exception as err:  # reported with every other failure below
                         failed[unit.key] = describe_error(err)
                         held.release(unit.key)
