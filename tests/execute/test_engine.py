@@ -7,8 +7,8 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
-
 from execute_units import square
+
 from instructmine import atomic
 from instructmine.execute import (
     ResultsTable,
