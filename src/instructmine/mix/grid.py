@@ -347,7 +347,10 @@ def grid_stage(
         inputs[f"{name}.pool"] = comp.pool
         if comp.select is not None:
             inputs[f"{name}.ranked"] = comp.select.ranked
-    ref = f"{unit.__module__}:{unit.__qualname__}" if unit is not None else None
+    ref = None  # how the manifest names the unit (module:name; any callable's repr otherwise)
+    if unit is not None:
+        name = getattr(unit, "__qualname__", None)
+        ref = f"{unit.__module__}:{name}" if name else repr(unit)
     config = {**results_config(cfg), "unit": ref, "only": only}
     config.pop("out")
     table = results_path(cfg)

@@ -108,7 +108,8 @@ def _searcher(cfg: SearchConfig, finished: dict[int, float]):
 class _Scheduler:
     """Chooses the next trial: grid, then BlendSearch, random baselines in free slots.
 
-    The engine's unit source: ``next`` (as :meth:`next_unit`), ``finished``, ``failed``.
+    The engine's unit source (:class:`~instructmine.execute.UnitSource`): ``next``,
+    ``finished``, ``failed``.
     """
 
     def __init__(self, cfg: SearchConfig, table: TrialsTable, full: Trial | None = None):
@@ -182,7 +183,7 @@ class _Scheduler:
     def tell(self, tid: str, n: int, loss: float) -> None:
         self.searcher.on_trial_complete(tid, {"loss": loss, "config": {"n": n}})
 
-    def next(self) -> tuple[Trial, str] | None:
+    def next_trial(self) -> tuple[Trial, str] | None:
         while self.grid:
             t = self.grid.popleft()
             if t.key not in self.table:
@@ -201,11 +202,11 @@ class _Scheduler:
                 return t, "random"
         return None
 
-    def next_unit(self) -> Unit | None:
+    def next(self) -> Unit | None:
         """The next trial as a unit of the engine (:class:`~instructmine.execute.UnitSource`)."""
         from instructmine.execute import Unit
 
-        nxt = self.next()
+        nxt = self.next_trial()
         if nxt is None:
             return None
         return Unit(nxt[0].key, (*self.args, *nxt), info=nxt[0])
@@ -320,13 +321,8 @@ def _search(cfg: SearchConfig, on_trial: Callable[[dict[str, Any]], None] | None
     sched.args = (cfg.objective.model_dump(), context_args, setup)
     started = time.perf_counter()
 
-    class Source:  # the scheduler as the engine's unit source
-        next = staticmethod(sched.next_unit)
-        finished = staticmethod(sched.finished)
-        failed = staticmethod(sched.failed)
-
     report = run_units(
-        Source(),
+        sched,
         run_trial,
         table,
         in_flight=cfg.workers,
