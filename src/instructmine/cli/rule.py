@@ -39,7 +39,8 @@ def fit(
 
     cfg = validate_options(FitConfig, select=select, ridge=ridge, n_boot=n_boot, name=name,
                            description=description)  # fmt: skip
-    rule, skipped = fit_rule(experiments, out, cfg)
+    fitted = fit_rule(experiments, out, cfg)
+    rule, skipped = fitted.rule, fitted.skipped
     doc = {"rule": rule.model_dump(mode="json"), "out": str(out), "skipped": skipped}
     print_json(doc) if as_json else render_fit(rule, out, skipped)
 

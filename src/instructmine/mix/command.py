@@ -33,12 +33,12 @@ def build(spec: Path, out: Path, sets: list[str] | None) -> dict[str, Any]:
     else:
         where = str(spec)
     s = build_mixture(spec, out, where)
-    return {**s.to_dict(), "manifest": str(manifest_path(out)), "up_to_date": s.up_to_date}
+    return {**s.to_dict(), "manifest": str(manifest_path(out)), "skipped": s.skipped}
 
 
 def build_lines(doc: dict[str, Any], out: Path) -> list[str]:
     """What ``mix build`` prints."""
-    state = "up to date" if doc["up_to_date"] else "wrote"
+    state = "up to date" if doc["skipped"] else "wrote"
     parts = ", ".join(f"{n} {k} ({doc['categories'][n]})" for n, k in doc["counts"].items())
     lines = [f"{state} {out}: {doc['total']} records: {parts}; manifest {doc['manifest']}"]
     if any(doc["repeats"].values()):
@@ -48,7 +48,7 @@ def build_lines(doc: dict[str, Any], out: Path) -> list[str]:
 
 def grid(cfg: Any, run: bool, unit: str, only: list[str] | None) -> dict[str, Any]:
     """``mix grid``: the mixtures; with ``run``, the result rows and the trade-off plot."""
-    from instructmine.mix.grid import enumerate_mixtures, load_unit, results_path, run_grid
+    from instructmine.mix.grid import enumerate_mixtures, grid_stage, load_unit, results_path
 
     mixtures = enumerate_mixtures(cfg)
     doc: dict[str, Any] = {
@@ -58,8 +58,9 @@ def grid(cfg: Any, run: bool, unit: str, only: list[str] | None) -> dict[str, An
     }
     if not run:
         return doc
-    rows = run_grid(cfg, load_unit(unit) if unit else None, only or None)
-    doc.update(rows=len(rows), results=str(results_path(cfg)), plot=None)
+    result = grid_stage(cfg, load_unit(unit) if unit else None, only or None)
+    rows = result.rows
+    doc.update(rows=len(rows), results=str(results_path(cfg)), plot=None, skipped=result.skipped)
     if rows:
         from instructmine.mix.plot import tradeoff_plot
         from instructmine.mix.summary import grid_caption, named_skills, skill_keys
@@ -139,10 +140,8 @@ def optimise(results: Path, weights: str, out: Path | None, **fit: Any) -> tuple
     """``mix optimise``: fit the per-skill regressions and propose the best ratio; writes the
     proposal JSON (``out``, default ``RESULTS.proposal.json``). Returns the ``--json``
     document and the result rows."""
-    from instructmine import atomic
     from instructmine.mix.grid import read_results
-    from instructmine.mix.optimise import OptimiseError, parse_weights
-    from instructmine.mix.optimise import optimise as fit_proposal
+    from instructmine.mix.optimise import OptimiseError, parse_weights, propose
 
     try:
         parsed = parse_weights(weights)
@@ -151,11 +150,10 @@ def optimise(results: Path, weights: str, out: Path | None, **fit: Any) -> tuple
     rows = read_results(results)
     if not rows:
         raise OptimiseError(f"{results}: no result rows (run `instructmine mix grid --run`)")
-    p = fit_proposal(rows, parsed, fit["model"], fit["bootstrap"], fit["step"],
-                     fit["seed"], fit["lower_is_better"] or ())  # fmt: skip
     out = out or results.with_name(results.stem + ".proposal.json")
-    atomic.write_json(out, p.to_dict())
-    return {"proposal": p.to_dict(), "out": str(out)}, rows
+    p = propose(results, out, parsed, fit["model"], fit["bootstrap"], fit["step"],
+                fit["seed"], fit["lower_is_better"] or ())  # fmt: skip
+    return {"proposal": p.to_dict(), "out": str(out), "skipped": p.skipped}, rows
 
 
 def optimise_lines(doc: dict[str, Any]) -> list[str]:

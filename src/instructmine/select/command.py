@@ -37,11 +37,11 @@ def render_select(s: Any) -> None:
 
     from instructmine.select.run import manifest_path
 
-    skipped = ", ".join(f"{k} {v}" for k, v in s.skipped.items() if v) or "none"
+    skipped = ", ".join(f"{k} {v}" for k, v in s.passed_over.items() if v) or "none"
     Console().print(
         f"selected {s.selected} of {s.ranked} ranked records (method {s.method}) by {s.rule['by']} "
         f"({s.rule['order']}); score reached {s.threshold_reached}; skipped: {skipped}"
-        f"{'; unchanged, not re-run' if s.skipped_stage else ''}\n"
+        f"{'; unchanged, not re-run' if s.skipped else ''}\n"
         f"pool: {s.out}\nmanifest: {manifest_path(s.out)}",
         highlight=False,
     )
@@ -49,4 +49,4 @@ def render_select(s: Any) -> None:
 
 def select_json(s: Any) -> dict[str, Any]:
     """The ``--json`` document: the manifest's summary and whether the stage was skipped."""
-    return {**s.to_dict(), "skipped_stage": s.skipped_stage}
+    return {**s.to_dict(), "skipped": s.skipped}
