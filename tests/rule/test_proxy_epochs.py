@@ -131,3 +131,21 @@ def test_a_killed_trunk_build_resumes_at_its_first_missing_block(
     assert resumed.path.name == fresh.path.name and resumed.ids == fresh.ids
     assert np.array_equal(resumed.offsets, fresh.offsets)
     assert np.array_equal(np.asarray(resumed.states), np.asarray(fresh.states))
+
+
+def test_a_subset_is_a_set(tmp_path, rule_data, tiny_llama_dir):
+    """The same ids in two orders at one seed: the identical proxy result (issue 28 item 5)."""
+    from instructmine.rule.proxy import run_proxy
+    from instructmine.rule.trunk_cache import cache_for_pool
+    from shared_paths import tiny_proxy
+
+    cfg = ProxyConfig.model_validate(tiny_proxy(tiny_llama_dir))
+    cache = cache_for_pool(cfg, str(rule_data["pool"]), str(rule_data["eval"]), str(tmp_path))
+    ids = sorted(cache.index())[:12]
+    forward = run_proxy(cfg, cache, ids, seed=3)
+    backward = run_proxy(cfg, cache, ids[::-1], seed=3)
+    shuffled = run_proxy(cfg, cache, ids[1::2] + ids[::2], seed=3)
+    assert forward.eval_loss == backward.eval_loss == shuffled.eval_loss
+    assert forward.train_loss == backward.train_loss == shuffled.train_loss
+    other_seed = run_proxy(cfg, cache, ids, seed=4)
+    assert other_seed.train_loss != forward.train_loss  # the seed still matters

@@ -97,7 +97,10 @@ def base_loss(config: ProxyConfig, cache: TrunkCache) -> float:
 def run_proxy(
     config: ProxyConfig, cache: TrunkCache, record_ids: Sequence[str], seed: int
 ) -> ProxyResult:
-    """Fine-tune the top layers on ``record_ids`` (cached) with ``seed``; measure eval loss."""
+    """Fine-tune the top layers on ``record_ids`` (cached) with ``seed``; measure eval loss.
+
+    The ids' order does not matter: they are sorted before the seeded shuffle.
+    """
     import torch
 
     from instructmine.models import load_causal_lm
@@ -114,7 +117,9 @@ def run_proxy(
             f"{len(missing)} records are not in the trunk cache {cache.path} (e.g. "
             f"{missing[0]!r}); rebuild it from the pool the sub-datasets were sampled from"
         )
-    rows = [index[r] for r in record_ids if r in index]
+    # A subset is a set: the seeded shuffle below runs over rows in this order, so sort the
+    # ids first, or the same subset at the same seed would train differently per caller.
+    rows = [index[r] for r in sorted(record_ids) if r in index]
     base = base_loss(config, cache)
     torch.manual_seed(seed)
     model, _ = load_causal_lm(config.model)
