@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from instructmine.io.pool import write_subset
-from instructmine.rule.proxy_objective import eval_loss
+from instructmine.proxy.objective import eval_loss
 from instructmine.search.objective import SearchContext, Trial
 from instructmine.search.objectives import subset_loss
 from shared_paths import tiny_proxy
@@ -40,7 +40,7 @@ def test_size_search_objective_runs_the_proxy_on_top_n(tmp_path, rule_data, tiny
     ctx = SearchContext(Ranking.load(ranked, "score", False), rule_data["pool"], tmp_path / "s")
     objective = subset_loss(
         ctx,
-        fit="instructmine.rule.proxy_objective:eval_loss",
+        fit="instructmine.proxy.objective:eval_loss",
         fit_params={
             "candidates": str(rule_data["pool"]),
             "eval": str(rule_data["eval"]),

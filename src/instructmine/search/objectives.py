@@ -7,7 +7,7 @@
     objective:
       factory: instructmine.search.objectives:subset_loss
       params:
-        fit: instructmine.rule.proxy_objective:eval_loss  # the rule's proxy fine-tune
+        fit: instructmine.proxy.objective:eval_loss  # the rule's proxy fine-tune
         fit_params: {candidates: pool.parquet, eval: eval.parquet}
 """
 

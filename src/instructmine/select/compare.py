@@ -132,8 +132,8 @@ def proxy_fit(cfg: CompareConfig, all_ids: set[str]) -> Callable[[Trial, list[st
     cache: list[Any] = []
 
     def fit(trial: Trial, ids: list[str], subset: Path) -> float:
-        from instructmine.rule.proxy import run_proxy
-        from instructmine.rule.trunk_cache import cache_for_pool
+        from instructmine.proxy.run import run_proxy
+        from instructmine.proxy.trunk_cache import cache_for_pool
 
         if not cache:
             cache.append(cache_for_pool(cfg.proxy, cfg.pool, cfg.eval, cfg.out / "trunk", all_ids))

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from instructmine.rule.proxy_config import ProxyConfig
-from instructmine.rule.trunk_cache import TrunkCache
+from instructmine.proxy.config import ProxyConfig
+from instructmine.proxy.trunk_cache import TrunkCache
 
 
 @dataclass
@@ -63,7 +63,7 @@ def cached_eval_loss(
     with torch.no_grad():
         for k in range(0, len(rows), batch_size):
             states, mask, labels = _batch(cache, rows[k : k + batch_size])
-            from instructmine.rule.trunk import top_logits
+            from instructmine.proxy.trunk import top_logits
 
             logits, targets = top_logits(body, head, states, mask, labels)
             total += float(torch.nn.functional.cross_entropy(logits, targets, reduction="sum"))
@@ -85,7 +85,7 @@ def base_loss(config: ProxyConfig, cache: TrunkCache) -> float:
     except (OSError, ValueError, KeyError):
         pass
     from instructmine.models import load_causal_lm
-    from instructmine.rule.trunk import make_top
+    from instructmine.proxy.trunk import make_top
 
     body, head, _ = make_top(load_causal_lm(config.model)[0], config.cached_layers)
     body.eval()
@@ -104,7 +104,7 @@ def run_proxy(
     import torch
 
     from instructmine.models import load_causal_lm
-    from instructmine.rule.trunk import make_top, top_logits
+    from instructmine.proxy.trunk import make_top, top_logits
 
     start = time.perf_counter()
     if config.threads:
