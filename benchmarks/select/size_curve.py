@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from instructmine.search.trials import TrialsTable
 from instructmine.select.compare_stats import diff_ci
+from instructmine.select.trials import TrialsTable
 
 LEVEL = 0.95
 

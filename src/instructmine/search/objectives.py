@@ -16,7 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from instructmine.search.objective import Objective, SearchContext, Trial, load_factory
+from instructmine.search.objective import Objective, SearchContext, load_factory
+from instructmine.select.subsets import Trial
 
 
 def subset_loss(
