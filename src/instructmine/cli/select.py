@@ -15,7 +15,7 @@ def select(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Selected pool to write.")],
     method: Annotated[
-        str, typer.Option(help="rule (rank by --by), rds (RDS+ to --queries) or ifd (top IFD).")
+        str, typer.Option(help="rule (by --by), rds (RDS+ to --queries), ifd, random, or others.")
     ] = "rule",
     queries: Annotated[
         Path | None, typer.Option(help="rds: the target's examples (a pool, e.g. EVAL.parquet).")
@@ -58,8 +58,6 @@ def select(
     from instructmine.select.run import manifest_path, run_select
 
     try:
-        if method not in ("rule", "rds", "ifd"):
-            raise ValueError(f"--method {method!r}: use rule, rds or ifd")
         cfg = SelectConfig(
             method=method,
             rds=RdsSettings(model=model) if method == "rds" else None,

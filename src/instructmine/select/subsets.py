@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,36 @@ class Ranking:
         ids, values = load_ranking(Path(ranked), by, None)
         ids = ids.to_numpy(zero_copy_only=False)
         return cls(ids, rank_order(ids, values, descending))
+
+    @classmethod
+    def by_method(
+        cls,
+        method: str,
+        pool: Path,
+        work: Path,
+        scores: Path | None = None,
+        queries: Path | None = None,
+        **options: Any,
+    ) -> Ranking:
+        """POOL ranked by a registered selection method (:mod:`instructmine.select.methods`)
+        with ``options`` (``SelectConfig`` settings, e.g. ``below``); records its ``below`` /
+        ``above`` leave out are not ranked. ``work``: the method's own files (RDS+)."""
+        from instructmine.select import methods
+        from instructmine.select.config import SelectConfig
+        from instructmine.select.methods import MethodInputs
+        from instructmine.select.walk import walk
+
+        chosen = methods.get(method)
+        config = SelectConfig(method=method, top=0, **options)
+        inputs = MethodInputs(Path(pool), Path(pool), scores, queries, Path(work))
+        why = chosen.unavailable(inputs)
+        if why is not None:
+            raise ValueError(f"method {method}: {why}")
+        ids, values = chosen.ranking(inputs, config)
+        ids = ids.to_numpy(zero_copy_only=False)
+        descending = config.order == "descending"
+        order = walk(ids, values, descending=descending, below=config.below, above=config.above)
+        return cls(ids, order.chosen)
 
     def subset(self, trial: Trial) -> list[str]:
         """The ids a trial trains on."""
