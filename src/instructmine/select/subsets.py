@@ -91,5 +91,6 @@ class Ranking:
             raise ValueError(f"full-pool trial of n={trial.n}, but {len(self.order)} are ranked")
         if trial.arm in ("top", "full"):
             return self.ids[self.order[: trial.n]].tolist()
-        perm = np.random.default_rng(trial.seed).permutation(np.sort(self.ids[self.order]))
-        return perm[: trial.n].tolist()
+        from instructmine.select.methods.random import draw
+
+        return draw(self.ids[self.order], trial.seed)[: trial.n].tolist()

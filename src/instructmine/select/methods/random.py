@@ -9,9 +9,9 @@ from instructmine.select.methods import MethodInputs, SelectionMethod, register
 
 @register
 class Random(SelectionMethod):
-    """A seeded permutation of the ids (sorted first, so file order does not matter): the
-    first n are the same records as :class:`~instructmine.select.subsets.Ranking` draws for a
-    random trial, and a larger n keeps the smaller one's records."""
+    """A seeded permutation of the ids (:func:`draw`): the first n are the records a random
+    trial takes (:class:`~instructmine.select.subsets.Ranking`), and a larger n keeps the
+    smaller one's records."""
 
     name = "random"
     summary = "n records drawn with --seed (the baseline)"
@@ -26,7 +26,15 @@ class Random(SelectionMethod):
         from instructmine.io.pool import pool_ids
 
         ids = np.sort(pool_ids(inputs.ranked or inputs.pool).to_numpy(zero_copy_only=False))
-        perm = np.random.default_rng(config.seed or 0).permutation(ids)
+        perm = draw(ids, config.seed or 0)
         rank = np.empty(len(ids), dtype=np.float64)
         rank[np.searchsorted(ids, perm)] = np.arange(len(ids))  # each id's place in the draw
         return pa.array(ids.tolist(), pa.string()), rank
+
+
+def draw(ids: Any, seed: int) -> Any:
+    """The seeded random order of ``ids`` (sorted first, so their file order does not matter):
+    its first n are a random trial's n records at ``seed``, nested across n."""
+    import numpy as np
+
+    return np.random.default_rng(seed).permutation(np.sort(ids))
