@@ -17,13 +17,14 @@ SRC = REPO / "src" / "instructmine"
 
 #: The core: nothing here may import the stages above it.
 CORE = ("stage", "fingerprint", "atomic", "storage", "schema", "io", "indicators", "models")
-CORE += ("run_dir",)
+CORE += ("run_dir", "execute")
 ABOVE_CORE = ("train", "select", "search", "rule")
 
 #: (from, to) arrows that point up: the core into a stage, select into the size search built on
-#: it, the rule into selection.
+#: it, the rule into selection, the proxy harness into the packages that use it.
 FORBIDDEN = {(low, high) for low in CORE for high in ABOVE_CORE}
 FORBIDDEN |= {("select", "search"), ("rule", "select")}
+FORBIDDEN |= {("proxy", user) for user in ("rule", "select", "search")}
 
 
 def _module_parts(path: Path, root: Path) -> list[str]:
