@@ -93,8 +93,8 @@ def trunk(
     """
     from instructmine.cli.output import print_json
     from instructmine.overrides import with_overrides
-    from instructmine.rule.proxy_config import ProxyConfig
-    from instructmine.rule.trunk_cache import cache_for_pool
+    from instructmine.proxy.config import ProxyConfig
+    from instructmine.proxy.trunk_cache import cache_for_pool
 
     cfg = with_overrides(ProxyConfig(), sets)
     cfg = cfg.model_copy(update={"threads": threads or cfg.threads})

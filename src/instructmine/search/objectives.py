@@ -7,8 +7,10 @@
     objective:
       factory: instructmine.search.objectives:subset_loss
       params:
-        fit: instructmine.rule.proxy_objective:eval_loss  # the rule's proxy fine-tune
+        fit: instructmine.proxy.objective:eval_loss  # the rule's proxy fine-tune
         fit_params: {candidates: pool.parquet, eval: eval.parquet}
+        method: ifd            # optional: top-n by a selection method, not by `ranked:`
+        select: {scores: scores/}
 """
 
 from __future__ import annotations
@@ -16,15 +18,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from instructmine.search.objective import Objective, SearchContext, Trial, load_factory
+from instructmine.search.objective import Objective, SearchContext, load_factory
+from instructmine.select.subsets import Ranking, Trial
 
 
 def subset_loss(
-    context: SearchContext, fit: str, fit_params: dict[str, Any] | None = None
+    context: SearchContext,
+    fit: str,
+    fit_params: dict[str, Any] | None = None,
+    method: str | None = None,
+    select: dict[str, Any] | None = None,
 ) -> Objective:
-    """Objective: ``fit(subset_pool, trial_dir, **fit_params)`` on each trial's subset."""
-    if context.ranking is None or context.pool is None:
-        raise ValueError("subset_loss needs `ranked:` (and the pool) in the search config")
+    """Objective: ``fit(subset_pool, trial_dir, **fit_params)`` on each trial's subset.
+
+    ``method``: a registered selection method (:mod:`instructmine.select.methods`: rule, ifd,
+    rds, random or one of your own) whose top n the ``top`` trials train on, ranked over the
+    search's ``pool`` instead of the ``ranked:`` file; ``select``: its inputs and options
+    (``scores``, ``queries`` and ``SelectConfig`` settings such as ``below``).
+    """
+    ranking = context.ranking
+    if method is not None:
+        if context.pool is None:
+            raise ValueError(f"subset_loss with method {method} needs `pool:` in the config")
+        options = dict(select or {})
+        paths = {k: Path(options.pop(k)) for k in ("scores", "queries") if options.get(k)}
+        work = context.out / "method"
+        ranking = Ranking.by_method(method, context.pool, work, **paths, **options)
+    elif select:
+        raise ValueError("subset_loss: `select` options are for a `method`; name one")
+    if ranking is None or context.pool is None:
+        raise ValueError(
+            "subset_loss needs `ranked:` (and the pool), or a selection `method` and `pool:`, "
+            "in the search config"
+        )
     fn = load_factory(fit)
     params = dict(fit_params or {})
 
@@ -33,7 +59,7 @@ def subset_loss(
 
         work = context.trial_dir(trial)
         subset = work / "pool.parquet"
-        write_subset(context.pool, context.ranking.subset(trial), subset)
+        write_subset(context.pool, ranking.subset(trial), subset)
         return float(fn(Path(subset), work, **params))
 
     return objective

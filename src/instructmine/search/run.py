@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from instructmine.search.config import SearchConfig
-from instructmine.search.objective import Ranking, Trial
-from instructmine.search.trials import TrialsTable
+from instructmine.select.subsets import Ranking, Trial
+from instructmine.select.trials import TrialsTable
 from instructmine.stage import Stage, StageResult, manifest_path, run_stage, skipped_fields
 
 STAGE_VERSION = 1

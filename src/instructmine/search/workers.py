@@ -32,7 +32,7 @@ def run_trial(
 ) -> dict[str, Any]:
     """Evaluate one trial and return its trials-table row (raises on a non-finite loss)."""
     from instructmine.execute import memo
-    from instructmine.search.trials import trial_row
+    from instructmine.select.trials import trial_row
 
     key = (setup, json.dumps(spec, sort_keys=True, default=str), tuple(context_args))
     objective = memo(key, lambda: build_objective(spec, make_context(*context_args)))

@@ -7,7 +7,7 @@ Work folder ``out/``:
 - ``work/``: the RDS+ ranking (its embeddings: ``$INSTRUCTMINE_CACHE/rds``); ``trunk/``: the
   proxy's trunk cache; ``runs/<unit>/``: LoRA run folders;
 - ``results.jsonl``: one line per finished unit (a method at a seed), the search module's
-  :class:`~instructmine.search.trials.TrialsTable`; a re-run never repeats a finished unit, and
+  :class:`~instructmine.select.trials.TrialsTable`; a re-run never repeats a finished unit, and
   refuses rows made with another objective, eval set or subset;
 - ``compare.json``: the table and the verdict.
 """
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from instructmine.search.objective import Trial
-from instructmine.select.compare_config import METHODS, CompareConfig
+from instructmine.select.compare_config import CompareConfig
 from instructmine.select.compare_stats import MethodRow
+from instructmine.select.subsets import Trial
 from instructmine.stage import Stage, StageResult, manifest_path, run_stage, skipped_fields
 
 STAGE_VERSION = 1
@@ -57,80 +57,68 @@ class CompareResult(StageResult):
         return cls(**{**skipped_fields(cls, doc), "rows": [MethodRow(**r) for r in doc["rows"]]})
 
 
+def _inputs(cfg: CompareConfig, method: Any) -> Any:
+    from instructmine.select.methods import MethodInputs
+
+    ranked = cfg.ranked if method.reads_ranked else cfg.pool
+    return MethodInputs(ranked, cfg.pool, cfg.scores, cfg.queries or cfg.eval, cfg.out / "work")
+
+
 def plan_methods(cfg: CompareConfig) -> tuple[list[str], dict[str, str]]:
-    """The methods to run and, for each left out, why (an explicit list must be runnable)."""
+    """The methods to run (registered ones, :mod:`instructmine.select.methods`) and, for each
+    left out, why (an explicit list must be runnable)."""
+    from instructmine.select import methods
+
+    registered = methods.registered()
+    wanted = cfg.methods if cfg.methods is not None else list(registered)
     missing: dict[str, str] = {}
-    if cfg.ranked is None:
-        missing["rule"] = "no `ranked:` file (make one with `instructmine rank`)"
-    if not _has_ifd(cfg):
-        where = f"{cfg.pool}" + (f" or the score folder {cfg.scores}" if cfg.scores else "")
-        missing["ifd"] = (
-            f"no 'ifd' column in {where} (compute it with `instructmine score POOL -o SCORES "
-            "-i ifd` and give `scores: SCORES`)"
-        )
+    for name in wanted:
+        why = methods.get(name).unavailable(_inputs(cfg, registered[name]))
+        if why is not None:
+            missing[name] = why
     if cfg.methods is None:
-        return [m for m in METHODS if m not in missing], missing
-    bad = {m: why for m, why in missing.items() if m in cfg.methods}
-    if bad:
-        raise ValueError("; ".join(f"method {m}: {why}" for m, why in bad.items()))
-    methods = [m for m in METHODS if m in cfg.methods]
-    if "random" not in methods:
+        return [m for m in registered if m not in missing], missing
+    if missing:
+        raise ValueError("; ".join(f"method {m}: {why}" for m, why in missing.items()))
+    if "random" not in cfg.methods:
         raise ValueError("methods must include random: every method is judged against it")
-    return methods, {}
-
-
-def _has_ifd(cfg: CompareConfig) -> bool:
-    import pyarrow.parquet as pq
-
-    from instructmine.scoring.files import files_from_dir
-
-    if "ifd" in pq.read_schema(cfg.pool).names:
-        return True
-    if cfg.scores is None:
-        return False
-    return any("ifd" in pq.read_schema(f).names for f in files_from_dir(cfg.scores).values())
+    return [m for m in registered if m in cfg.methods], {}
 
 
 def build_subsets(cfg: CompareConfig, methods: list[str]) -> dict[str, tuple[list[str], Path]]:
-    """Unit key -> (record ids, subset pool file), for every method and seed."""
-    import numpy as np
-
-    from instructmine.io.pool import pool_ids, write_subset
-    from instructmine.search.objective import Ranking
+    """Unit key -> (record ids, subset pool file), for every method and seed: each subset is
+    a select stage (``subsets/<method>.parquet``, ``<method>_s<seed>`` for a seeded method
+    such as random, each with its ``.select.json``)."""
+    from instructmine.select import methods as registry
     from instructmine.select.config import SelectConfig
     from instructmine.select.run import run_select
 
     sub = cfg.out / "subsets"
     chosen: dict[str, tuple[list[str], Path]] = {}
     for m in methods:
-        if m == "random":
-            continue
-        if m == "rule":
-            sel = SelectConfig(by=cfg.by, order=cfg.order, top=cfg.n)
-            args: dict[str, Any] = {"ranked": cfg.ranked, "pool": cfg.pool, "scores": cfg.scores}
-        elif m == "ifd":
-            sel = SelectConfig(method="ifd", top=cfg.n, below=cfg.ifd_below)
-            args = {"ranked": cfg.pool, "pool": cfg.pool, "scores": cfg.scores}
-        else:
-            sel = SelectConfig(method="rds", rds=cfg.rds_settings(), top=cfg.n)
-            args = {"ranked": cfg.pool, "queries": cfg.queries or cfg.eval}
-        path = sub / f"{m}.parquet"
-        summary = run_select(out=path, config=sel, work_dir=cfg.out / "work", **args)
-        if summary.selected < cfg.n:
-            raise ValueError(
-                f"method {m} found only {summary.selected} records for n={cfg.n} "
-                f"({path.with_suffix('.select.json')}); lower n"
+        method = registry.get(m)
+        given = _inputs(cfg, method)
+        options = method.compare_options(cfg)
+        draws = [(s, f"{m}_s{s}", [s]) for s in cfg.random_seeds] if method.seeded else []
+        for seed, name, train_seeds in draws or [(None, m, cfg.seeds)]:
+            sel = SelectConfig(method=m, top=cfg.n, seed=seed, **options)
+            path = sub / f"{name}.parquet"
+            summary = run_select(
+                given.ranked,
+                path,
+                sel,
+                pool=cfg.pool,
+                scores=cfg.scores,
+                queries=given.queries if "queries" in method.reads else None,
+                work_dir=given.work,
             )
-        for seed in cfg.seeds:
-            chosen[Trial(cfg.n, m, seed).key] = (summary.ids, path)
-    ids = pool_ids(cfg.pool).to_numpy(zero_copy_only=False)
-    ranking = Ranking(ids, np.arange(len(ids)))
-    for seed in cfg.random_seeds:
-        trial = Trial(cfg.n, "random", seed)
-        picked = ranking.subset(trial)
-        path = sub / f"random_s{seed}.parquet"
-        write_subset(cfg.pool, picked, path)
-        chosen[trial.key] = (picked, path)
+            if summary.selected < cfg.n:
+                raise ValueError(
+                    f"method {m} found only {summary.selected} records for n={cfg.n} "
+                    f"({path.with_suffix('.select.json')}); lower n"
+                )
+            for s in train_seeds:
+                chosen[Trial(cfg.n, m, s).key] = (summary.ids, path)
     return chosen
 
 
@@ -139,8 +127,8 @@ def proxy_fit(cfg: CompareConfig, all_ids: set[str]) -> Callable[[Trial, list[st
     cache: list[Any] = []
 
     def fit(trial: Trial, ids: list[str], subset: Path) -> float:
-        from instructmine.rule.proxy import run_proxy
-        from instructmine.rule.trunk_cache import cache_for_pool
+        from instructmine.proxy.run import run_proxy
+        from instructmine.proxy.trunk_cache import cache_for_pool
 
         if not cache:
             cache.append(cache_for_pool(cfg.proxy, cfg.pool, cfg.eval, cfg.out / "trunk", all_ids))
@@ -182,7 +170,7 @@ def compare_unit(
 ) -> dict[str, Any]:
     """One method at one seed: fit on its subset; the results-table row."""
     from instructmine.fingerprint import digest_json
-    from instructmine.search.trials import trial_row
+    from instructmine.select.trials import trial_row
 
     method, n, seed = key.split(":")
     trial = Trial(int(n), method, int(seed))
@@ -225,8 +213,8 @@ def _compare(cfg: CompareConfig, on_unit: Callable[[dict[str, Any]], None] | Non
     from instructmine.execute import Unit, run_units
     from instructmine.fingerprint import digest_json
     from instructmine.models import describe
-    from instructmine.search.trials import TrialsTable
     from instructmine.select.compare_stats import compare_table
+    from instructmine.select.trials import TrialsTable
 
     started = time.perf_counter()
     cfg.out.mkdir(parents=True, exist_ok=True)

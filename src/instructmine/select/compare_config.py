@@ -7,25 +7,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from instructmine.rule.proxy_config import ProxyConfig
+from instructmine.proxy.config import ProxyConfig
 from instructmine.select.config import IFD_BELOW, RdsSettings
 from instructmine.train.config import TrainConfig
-
-METHODS = ("rule", "rds", "ifd", "random")
-Method = Literal["rule", "rds", "ifd", "random"]
 
 
 class CompareConfig(BaseModel):
     """Subsets of ``n`` records by each method, each fine-tuned, eval losses side by side.
 
-    ``methods`` (default: every method whose inputs are given): ``rule`` walks ``ranked``'s
-    ``by`` column; ``rds`` ranks the pool by RDS+ similarity to ``queries`` (default: the eval
-    set's prompts) with ``rds.model`` (default: the model being tuned); ``ifd`` takes the highest
-    IFD ≤ ``ifd_below`` (the ``ifd`` column of the pool or of the score folder ``scores``);
-    ``random`` draws n at each of ``random_seeds``. Each non-random subset is trained at every
-    seed of ``seeds``. ``objective``: ``proxy`` (the rule's frozen-trunk proxy fine-tune,
-    settings ``proxy``) or ``lora`` (a LoRA fine-tune through ``instructmine train``, settings
-    ``train``); either way the number compared is the eval loss on ``eval``.
+    ``methods`` (default: every registered method whose inputs are given,
+    :mod:`instructmine.select.methods`): ``rule`` walks ``ranked``'s ``by`` column; ``rds`` ranks
+    the pool by RDS+ similarity to ``queries`` (default: the eval set's prompts) with
+    ``rds.model`` (default: the model being tuned); ``ifd`` takes the highest IFD ≤
+    ``ifd_below`` (the ``ifd`` column of the pool or of the score folder ``scores``); ``random``
+    (and any other seeded method) draws n at each of ``random_seeds``. Each other subset is
+    trained at every seed of ``seeds``. ``objective``: ``proxy`` (the rule's frozen-trunk proxy
+    fine-tune, settings ``proxy``) or ``lora`` (a LoRA fine-tune through ``instructmine train``,
+    settings ``train``); either way the number compared is the eval loss on ``eval``.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +32,7 @@ class CompareConfig(BaseModel):
     eval: Path
     n: int = Field(ge=1)
     out: Path
-    methods: list[Method] | None = None
+    methods: list[str] | None = None
     ranked: Path | None = None
     by: str = "predicted_log_loss"
     order: Literal["ascending", "descending"] = "ascending"
@@ -62,6 +60,11 @@ class CompareConfig(BaseModel):
                 )
         if self.methods is not None and not self.methods:
             raise ValueError("methods is empty; leave it out to run every available method")
+        if self.methods is not None:
+            from instructmine.select import methods
+
+            for name in self.methods:
+                methods.get(name)  # an unknown name: "did you mean"
         return self
 
     @property

@@ -46,14 +46,15 @@ IFD_BELOW = 1.0
 class SelectConfig(BaseModel):
     """How to walk a ranking: which score, which end, how many, and which records to skip.
 
-    ``method``: ``rule`` walks RANKED's ``by`` column (default); ``ifd`` ranks by the ``ifd``
-    score, highest first, keeping IFD ≤ 1 unless ``below`` says otherwise (Cherry LLM);
-    ``rds`` ranks the pool by RDS+ similarity to a query set (``rds`` settings).
+    ``method``: a registered selection method (:mod:`instructmine.select.methods`): ``rule``
+    walks RANKED's ``by`` column (default); ``ifd`` ranks by the ``ifd`` score, highest first,
+    keeping IFD ≤ 1 unless ``below`` says otherwise (Cherry LLM); ``rds`` ranks the pool by
+    RDS+ similarity to a query set (``rds`` settings); ``random`` draws with ``seed``.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["rule", "rds", "ifd"] = "rule"
+    method: str = "rule"
     rds: RdsSettings | None = None
     by: str = "predicted_log_loss"
     order: Literal["ascending", "descending"] = "ascending"
@@ -65,6 +66,7 @@ class SelectConfig(BaseModel):
     diverse: float | None = Field(default=None, gt=-1.0, le=1.0)
     embeddings_indicator: str = "knn_6"
     backend: Literal["numpy", "faiss"] = "numpy"
+    seed: int | None = Field(default=None, description="the draw of a seeded method (random)")
 
     @model_validator(mode="after")
     def _one_size(self) -> SelectConfig:
@@ -72,18 +74,12 @@ class SelectConfig(BaseModel):
             raise ValueError("give --top or --frac, not both")
         if self.top is None and self.frac is None and self.below is None and self.above is None:
             raise ValueError("say how many: --top N, --frac F, --below X or --above X")
-        if self.method != "rule":
-            own = "ifd" if self.method == "ifd" else "rds_rank"
-            if self.by not in ("predicted_log_loss", own):
-                raise ValueError(f"method {self.method} ranks by {own}; drop --by {self.by}")
-        if self.method == "ifd":
-            self.by, self.order = "ifd", "descending"
-            if self.below is None:
-                self.below = IFD_BELOW
-        elif self.method == "rds":
-            self.by, self.order = "rds_rank", "ascending"
-            if self.rds is None:
-                self.rds = RdsSettings()
-        elif self.rds is not None:
-            raise ValueError("rds settings are for method rds")
+        from instructmine.select import methods
+
+        methods.get(self.method).configure(self)
         return self
+
+    def stage_key(self) -> dict:
+        """The options the selection depends on, as its manifest records them (``seed`` only
+        when set, so selections made before it existed still match)."""
+        return self.model_dump(mode="json", exclude=None if self.seed is not None else {"seed"})

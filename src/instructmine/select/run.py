@@ -126,7 +126,8 @@ def run_select(
     queries: Path | str | None = None,
     work_dir: Path | str | None = None,
 ) -> SelectSummary:
-    """Select records of POOL (default: RANKED itself) by the ranking; write OUT + manifest.
+    """Select records of POOL (default: RANKED itself) by ``config.method``'s ranking (a
+    registered method, :mod:`instructmine.select.methods`); write OUT + manifest.
 
     ``scores``: a score folder supplying the ``by`` column when RANKED lacks it, and the stored
     embeddings of the diversity filter. ``clusters``: a dedup ``*.clusters.jsonl``; members of
@@ -138,6 +139,8 @@ def run_select(
     """
     from instructmine.atomic import refuse_overwriting_inputs
     from instructmine.io.pool import open_pool, require_records, write_subset
+    from instructmine.select import methods
+    from instructmine.select.methods import MethodInputs
     from instructmine.select.walk import walk
     from instructmine.stage import Stage
 
@@ -149,16 +152,18 @@ def run_select(
         inputs["scores"] = scores
     if clusters is not None:
         inputs["clusters"] = Path(clusters)
-    models = {}
-    if config.method == "rds":
-        if queries is None:
-            raise ValueError("--method rds needs the target's examples: --queries EVAL.parquet")
-        inputs["queries"] = Path(queries)
-        models["rds_model"] = config.rds.model
+    method = methods.get(config.method)
+    work = Path(work_dir) if work_dir else out.with_name(out.stem + ".work")
+    given = MethodInputs(ranked, pool, scores, Path(queries) if queries else None, work)
+    why = method.unavailable(given)
+    if why is not None:
+        raise ValueError(f"--method {method.name}: {why}")
+    for name in method.reads:
+        inputs[name] = getattr(given, name)
     manifest = manifest_path(out)
     refuse_overwriting_inputs([out, manifest], list(inputs.values()))
     stage = Stage(
-        "select", STAGE_VERSION, config.model_dump(mode="json"), inputs, [out], models=models
+        "select", STAGE_VERSION, config.stage_key(), inputs, [out], models=method.models(config)
     )
     done = stage.done(manifest)
     if done is not None:
@@ -167,13 +172,7 @@ def run_select(
 
     if pool != ranked:
         require_records(pool, "select from")
-    if config.method == "rds":
-        work = Path(work_dir) if work_dir else out.with_name(out.stem + ".work")
-        ids, values = rds_ranking(pool, Path(queries), config, work)
-    else:
-        if config.method == "ifd":
-            require_ifd(ranked, scores)
-        ids, values = load_ranking(ranked, config.by, scores)
+    ids, values = method.ranking(given, config)
     groups: dict[str, np.ndarray] = {}
     columns = sorted({q.column for q in config.quotas})
     if columns:
@@ -226,50 +225,8 @@ def run_select(
         ids=chosen_ids,
         method=config.method,
     )
-    stage.write(manifest, {**summary.to_dict(), "parameters": config.model_dump(mode="json")})
+    stage.write(manifest, {**summary.to_dict(), "parameters": config.stage_key()})
     return summary.mark(stage, manifest, False)
-
-
-def require_ifd(ranked: Path, scores: Path | None) -> None:
-    """Raise, naming the files and the command, when no ``ifd`` score column is at hand."""
-    from instructmine.scoring.files import files_from_dir
-
-    if "ifd" in pq.read_schema(ranked).names:
-        return
-    where = [str(ranked)]
-    if scores is not None:
-        if any("ifd" in pq.read_schema(f).names for f in files_from_dir(scores).values()):
-            return
-        where.append(f"score folder {scores}")
-    raise ValueError(
-        f"--method ifd needs the 'ifd' score column (indicator ifd), which {' and '.join(where)} "
-        "lack; compute it with `instructmine score POOL -o SCORES -i ifd` and pass "
-        "--scores SCORES"
-    )
-
-
-def rds_ranking(
-    pool: Path, queries: Path, config: SelectConfig, work: Path
-) -> tuple[pa.Array, np.ndarray]:
-    """RDS+ ranks of POOL's records for ``queries`` (also written to ``work/rds_rank.parquet``);
-    the embeddings are cached by content in ``$INSTRUCTMINE_CACHE/rds``."""
-    from instructmine import atomic
-    from instructmine.models import cache_dir
-    from instructmine.select.rds import rds_scores
-
-    s = config.rds
-    ids, rank, score = rds_scores(
-        pool,
-        queries,
-        s.model,
-        query_prompts_only=s.query_prompts_only,
-        batch_size=s.batch_size,
-        max_length=s.max_length,
-        cache_dir=cache_dir() / "rds",
-    )
-    table = pa.table({"id": ids, "rds_rank": rank, "rds_score": score})
-    atomic.write_table(table, work / "rds_rank.parquet")
-    return table.column("id").combine_chunks(), rank.astype(np.float64)
 
 
 def read_clusters(path: Path | str, ids: pa.Array) -> np.ndarray:

@@ -1,0 +1,96 @@
+"""Which records a trial trains on: the ``Trial`` key and the ``Ranking`` it draws from.
+
+A trial is ``(n, arm, seed)``: ``arm="top"`` means the top-n records of a ranking,
+``arm="random"`` n records drawn with ``seed``, ``arm="full"`` every ranked record (the
+full-pool baseline); other arms are selection methods compared by ``select-compare``. Shared by
+the size search (``instructmine.search``) and ``select-compare``, so it lives here, below both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from instructmine.select.walk import rank_order
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One evaluation: ``n`` records, chosen by the rule (``top``) or at random (``seed``)."""
+
+    n: int
+    arm: str = "top"
+    seed: int | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable name of the trial in a trials table (``top:250``, ``random:250:1``,
+        ``full:9225``).
+
+        Other arms (``select-compare``'s methods) are named like random: ``rds:250:0``.
+        """
+        if self.arm in ("top", "full"):
+            return f"{self.arm}:{self.n}"
+        return f"{self.arm}:{self.n}:{self.seed}"
+
+
+class Ranking:
+    """The ranked records: top-n by the rule, or a seeded random n (nested across n)."""
+
+    def __init__(self, ids: np.ndarray, order: np.ndarray):
+        self.ids = ids
+        self.order = order
+
+    @classmethod
+    def load(cls, ranked: Path, by: str, descending: bool) -> Ranking:
+        """Read RANKED's ``id`` and ``by`` columns (records without a score are left out)."""
+        from instructmine.select.run import load_ranking
+
+        ids, values = load_ranking(Path(ranked), by, None)
+        ids = ids.to_numpy(zero_copy_only=False)
+        return cls(ids, rank_order(ids, values, descending))
+
+    @classmethod
+    def by_method(
+        cls,
+        method: str,
+        pool: Path,
+        work: Path,
+        scores: Path | None = None,
+        queries: Path | None = None,
+        **options: Any,
+    ) -> Ranking:
+        """POOL ranked by a registered selection method (:mod:`instructmine.select.methods`)
+        with ``options`` (``SelectConfig`` settings, e.g. ``below``); records its ``below`` /
+        ``above`` leave out are not ranked. ``work``: the method's own files (RDS+)."""
+        from instructmine.select import methods
+        from instructmine.select.config import SelectConfig
+        from instructmine.select.methods import MethodInputs
+        from instructmine.select.walk import walk
+
+        chosen = methods.get(method)
+        config = SelectConfig(method=method, top=0, **options)
+        inputs = MethodInputs(Path(pool), Path(pool), scores, queries, Path(work))
+        why = chosen.unavailable(inputs)
+        if why is not None:
+            raise ValueError(f"method {method}: {why}")
+        ids, values = chosen.ranking(inputs, config)
+        ids = ids.to_numpy(zero_copy_only=False)
+        descending = config.order == "descending"
+        order = walk(ids, values, descending=descending, below=config.below, above=config.above)
+        return cls(ids, order.chosen)
+
+    def subset(self, trial: Trial) -> list[str]:
+        """The ids a trial trains on."""
+        if trial.n > len(self.order):
+            raise ValueError(f"n={trial.n} but only {len(self.order)} ranked records")
+        if trial.arm == "full" and trial.n != len(self.order):
+            raise ValueError(f"full-pool trial of n={trial.n}, but {len(self.order)} are ranked")
+        if trial.arm in ("top", "full"):
+            return self.ids[self.order[: trial.n]].tolist()
+        from instructmine.select.methods.random import draw
+
+        return draw(self.ids[self.order], trial.seed)[: trial.n].tolist()
