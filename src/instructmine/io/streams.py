@@ -133,7 +133,7 @@ class Utf8Guard(io.RawIOBase):
 
     def __init__(self, stream: BinaryIO):
         self._s = stream
-        self._dec = codecs.getincrementaldecoder("utf-8")(errors=_ERRORS)
+        self._dec = codecs.getincrementaldecoder("utf-8-sig")(errors=_ERRORS)  # drops a BOM
         self._buf = b""
         self._eof = False
         self.bad_bytes = 0

@@ -1,6 +1,6 @@
 """One fine-tuning run: pool in, run folder out (the training stage).
 
-The run folder's layout and what "finished" means belong to :mod:`instructmine.train.run_dir`.
+The run folder's layout and what "finished" means belong to :mod:`instructmine.run_dir`.
 ``metrics.json`` is written last and holds the stage block (:mod:`instructmine.stage`): the
 pool's and eval set's content hashes, the base model's content fingerprint and the config.
 Re-running the same config on the same data and model into a finished run folder returns the
@@ -20,7 +20,7 @@ from typing import Any
 
 from instructmine import atomic
 from instructmine.run_dir import CONFIG, MANIFEST, SFT_CONFIG, RunDir
-from instructmine.stage import Stage, strip_stage
+from instructmine.stage import RESULT_FIELDS, Stage, StageResult, strip_stage
 from instructmine.train.config import TrainConfig
 from instructmine.train.fit import Fitted, Prepared, check_qlora_available, fit, prepare
 
@@ -32,8 +32,9 @@ class RunDirError(RuntimeError):
 
 
 @dataclass
-class RunResult:
-    """What a finished run produced (the contents of its ``metrics.json``)."""
+class RunResult(StageResult):
+    """What a finished run produced (the contents of its ``metrics.json``; ``skipped``: the
+    same run was already finished there, nothing was trained)."""
 
     run_dir: str
     model: str
@@ -65,7 +66,7 @@ def load_run(run_dir: Path | str) -> RunResult:
     run.require_finished()
     data = strip_stage(json.loads(run.metrics_path.read_text(encoding="utf-8")))
     data["run_dir"] = str(run.path.resolve())
-    return RunResult(**data)
+    return RunResult(**{k: v for k, v in data.items() if k not in RESULT_FIELDS})
 
 
 def _stage(cfg: TrainConfig, pool_path: Path | str, run: RunDir) -> Stage:
@@ -153,7 +154,7 @@ def _save(
         pool_sha256=manifest["pool_sha256"],
     )
     stage.write(run.metrics_path, asdict(result))
-    return result
+    return result.mark(stage, run.metrics_path, False)
 
 
 def train(
@@ -185,14 +186,13 @@ def train(
     stage = _stage(cfg, pool_path, run)
     if not overwrite:
         if stage.done(run.metrics_path) is not None and run.is_finished():
-            return load_run(run.path)
+            return load_run(run.path).mark(stage, run.metrics_path, True)
         if run.is_finished():
             raise RunDirError(
                 f"{run.path} holds a finished run with a different config, pool or model; "
                 "choose another output folder or pass overwrite (--overwrite)"
             )
-    else:
-        stage.done(run.metrics_path)  # starts the clock and takes the input digests
+    stage.start(run.metrics_path)  # the clock and the input digests the manifest records
     run.clear()
     run.path.mkdir(parents=True, exist_ok=True)
     prepared = prepare(cfg, pool_path)
