@@ -13,7 +13,7 @@ Ranked = Annotated[
 ]
 Out = Annotated[Path, out_option("Selected pool to write.")]
 Method = Annotated[
-    str, typer.Option(help="rule (rank by --by), rds (RDS+ to --queries) or ifd (top IFD).")
+    str, typer.Option(help="rule (by --by), rds (RDS+ to --queries), ifd, random, or others.")
 ]
 Queries = Annotated[
     Path | None, typer.Option(help="rds: the target's examples (a pool, e.g. EVAL.parquet).")

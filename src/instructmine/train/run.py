@@ -1,6 +1,6 @@
 """One fine-tuning run: pool in, run folder out (the training stage).
 
-The run folder's layout and what "finished" means belong to :mod:`instructmine.train.run_dir`.
+The run folder's layout and what "finished" means belong to :mod:`instructmine.run_dir`.
 ``metrics.json`` is written last and holds the stage block (:mod:`instructmine.stage`): the
 pool's and eval set's content hashes, the base model's content fingerprint and the config.
 Re-running the same config on the same data and model into a finished run folder returns the
