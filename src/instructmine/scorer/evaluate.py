@@ -135,6 +135,53 @@ def learning_curve(
     return out
 
 
+_NOISE = ("}", "{", ";", "//", "()", "=>", "]", "[", "#", "\\", "|", "*/", "<>", "::")
+
+
+def add_negatives(df: pd.DataFrame, label: str, per_group: int = 1, seed: int = 0) -> pd.DataFrame:
+    """Training rows plus synthetic bad answers, labelled like the worst answer of their group.
+
+    For each instruction: ``per_group`` answers written for *another* instruction (off-topic)
+    and ``per_group`` of its own answers with half the words replaced by symbol noise. Judges
+    can be fooled by such answers (the adversarial AlpacaEval file); the negatives teach the
+    head that relevance and well-formed text matter. The adversarial file is never used.
+    """
+    rng = np.random.default_rng(seed)
+    worst = df.groupby("group")[label].min()
+    prompts = df.groupby("group")["prompt"].first()
+    groups = worst.index.to_numpy()
+    rows = []
+    for _ in range(per_group):
+        other = df.iloc[rng.permutation(len(df))]
+        other = other.groupby("group")["response"].first()
+        shift = rng.permutation(len(groups))
+        donors = other.reindex(groups[shift]).to_numpy()
+        for g, resp, own in zip(
+            groups, donors, df.groupby("group")["response"].first().reindex(groups)
+        ):
+            words = own.split()
+            hit = rng.random(len(words)) < 0.5
+            noisy = " ".join(
+                _NOISE[rng.integers(len(_NOISE))] if h else w
+                for w, h in zip(words, hit, strict=True)
+            )
+            for kind, text in (("synthetic-offtopic", resp), ("synthetic-noise", noisy)):
+                rows.append(
+                    {
+                        "prompt": prompts[g],
+                        "response": text,
+                        "model": kind,
+                        "group": g,
+                        label: worst[g],
+                        "role": "synthetic",
+                    }
+                )
+    extra = pd.DataFrame(rows)
+    return pd.concat(
+        [df, extra[[c for c in extra.columns if c in df.columns or c == "role"]]], ignore_index=True
+    )
+
+
 def fit_scorer(
     x: np.ndarray,
     df: pd.DataFrame,
@@ -146,7 +193,7 @@ def fit_scorer(
     """Train a scorer on feature rows of ``df`` (labels centred within instruction)."""
     base = {
         "label": label,
-        "train_models": sorted(df["model"].unique()),
+        "train_models": sorted(set(df["model"]) - {"synthetic-offtopic", "synthetic-noise"}),
         "train_labels": int(len(df)),
         "train_instructions": int(df["group"].nunique()),
     }

@@ -34,12 +34,24 @@ CHEAP_NAMES = (
     "mean_word_len",
     "refusal",
     "question_echo",
+    "word_frac",
+    "prompt_overlap",
 )
 
 _REFUSAL = re.compile(
     r"\b(as an ai|i'?m sorry|i cannot|i can'?t|i am unable|i'?m unable|language model)\b", re.I
 )
 _LIST = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_WORD = re.compile(r"^[(\[\"'“‘]?[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*[)\]\"'”’.,;:!?]*$")
+_CONTENT = re.compile(r"[^\W\d_]{4,}")
+
+
+def _overlap(prompt: str, response: str) -> float:
+    """Share of the prompt's distinct content words (4+ letters) that the response uses."""
+    want = set(_CONTENT.findall(prompt.lower()))
+    if not want:
+        return 1.0
+    return len(want & set(_CONTENT.findall(response.lower()))) / len(want)
 
 
 class FeatureConfig(BaseModel):
@@ -81,6 +93,8 @@ def cheap_features(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarr
                 (sum(len(w) for w in words) / len(words)) if words else 0.0,
                 float(bool(_REFUSAL.search(r))),
                 float(p.strip()[:60].lower() in r.lower()) if p.strip() else 0.0,
+                sum(bool(_WORD.match(w)) for w in words) / len(words) if words else 0.0,
+                _overlap(p, r),
             )
         )
     return np.asarray(rows, dtype=np.float64).reshape(len(prompts), len(CHEAP_NAMES))
