@@ -24,8 +24,12 @@ def main() -> None:
     ap.add_argument("--pool", type=Path, required=True)
     ap.add_argument("--cache", type=Path, required=True)
     ap.add_argument("--max-chunks", type=int, default=4)
+    ap.add_argument("--instructions", type=int, default=0, help="only this many (0: all)")
     args = ap.parse_args()
     df = pd.read_parquet(args.pool)
+    if args.instructions:
+        keep = sorted(df["group"].unique())[: args.instructions]  # groups are hashes: random
+        df = df[df["group"].isin(keep)]
     cfg = FeatureConfig(max_chunks=args.max_chunks)
     enc = load_sentence_encoder(cfg.encoder)
     t0 = time.time()

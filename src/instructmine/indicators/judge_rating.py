@@ -178,8 +178,12 @@ class JudgeRating(Indicator):
         def one(e: Example) -> float | None:
             return self.grader.ask(self.messages(e), parse, note)
 
-        with ThreadPoolExecutor(self.params.concurrency) as pool:
-            got = list(pool.map(one, examples))
+        pool = ThreadPoolExecutor(self.params.concurrency)
+        try:
+            futures = [pool.submit(one, e) for e in examples]
+            got = [f.result() for f in futures]
+        finally:  # a dead judge: stop now, do not send the rest of the batch
+            pool.shutdown(wait=True, cancel_futures=True)
         missing = [e.id for e, v in zip(examples, got, strict=True) if v is None]
         if missing:
             c = self.grader.counts
