@@ -147,3 +147,31 @@ def test_train_eval_on_real_judgements_and_score_as_indicator(tmp_path):
     prov = ind.provenance()
     assert prov["scorer"]["train_models"] == meta["train_models"]
     assert prov["scorer"]["heldout_agreement"]["scorer"]["pairs"] == held["scorer"]["pairs"]
+
+
+def test_shipped_default_scorer_and_the_offline_reward_substitute():
+    from instructmine.indicators.base import Example
+    from instructmine.indicators.registry import create
+
+    good = Example(
+        "a", [], [{"role": "user", "content": "Explain why the sky is blue."}],
+        "The sky looks blue because air molecules scatter short (blue) wavelengths of sunlight "
+        "much more than long (red) ones: Rayleigh scattering grows as 1/wavelength^4.",
+    )
+    junk = Example(
+        "b", [], [{"role": "user", "content": "Explain why the sky is blue."}],
+        "} } } verify }:param } } withObject } ## Model Outputs } } ;",
+    )
+    q = create("quality_scorer")
+    q.setup()
+    qs = q.score([good, junk])["quality_scorer"]
+    assert qs[0] > qs[1]
+    prov = q.provenance()
+    assert prov["scorer"]["labels"]["judge"].startswith("weighted_alpaca_eval_gpt4_turbo")
+    assert prov["scorer"]["heldout_agreement"]["scorer"]["spearman"]["value"] > 0
+
+    r = create("reward", model="distilled")
+    assert r.is_substitute and "SUBSTITUTE" in r.note
+    r.setup()
+    np.testing.assert_allclose(r.score([good, junk])["reward"], qs)
+    assert r.provenance()["substitute"] is True

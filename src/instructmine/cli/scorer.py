@@ -19,6 +19,16 @@ def _print(data: dict) -> None:
     print(json.dumps(data, indent=2))
 
 
+def _run(fn, *args, **kwargs):
+    """Call library code; bad input becomes a one-line error (exit 1)."""
+    from instructmine.cli.output import fail
+
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, FileNotFoundError, KeyError) as e:
+        raise fail(e) from None
+
+
 @scorer_app.command("pool")
 def pool_cmd(
     folder: Annotated[
@@ -32,7 +42,7 @@ def pool_cmd(
     from instructmine.atomic import write_table
     from instructmine.scorer.pool import load_alpaca_eval
 
-    df = load_alpaca_eval(folder)
+    df = _run(load_alpaca_eval, folder)
     write_table(pa.Table.from_pandas(df, preserve_index=False), out)
     _print({"rows": len(df), "models": int(df["model"].nunique()), "out": str(out)})
 
@@ -67,7 +77,8 @@ def train_cmd(
     from instructmine.scorer.train import train
 
     held = list(heldout_model) + (list(HELDOUT_MODELS) if heldout_default else [])
-    meta = train(
+    meta = _run(
+        train,
         pool,
         label,
         out,
@@ -96,7 +107,7 @@ def eval_cmd(
     """Agreement with the labels on answers of models the scorer never saw (and length's own)."""
     from instructmine.scorer.train import evaluate_folder
 
-    _print(evaluate_folder(scorer, pool, label, n_boot=n_boot))
+    _print(_run(evaluate_folder, scorer, pool, label, n_boot=n_boot))
 
 
 @scorer_app.command("sample")
@@ -115,4 +126,6 @@ def sample_cmd(
     """Pick records to label, spread over strata, and print the judge cost estimate."""
     from instructmine.scorer.train import label_sample
 
-    _print(label_sample(pool, n, out, list(stratify), list(quantiles), price_in, price_out, seed))
+    _print(
+        _run(label_sample, pool, n, out, list(stratify), list(quantiles), price_in, price_out, seed)
+    )

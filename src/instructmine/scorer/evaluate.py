@@ -157,7 +157,7 @@ def add_negatives(df: pd.DataFrame, label: str, per_group: int = 1, seed: int = 
         shift = rng.permutation(len(groups))
         donors = other.reindex(groups[shift]).to_numpy()
         for g, resp, own in zip(
-            groups, donors, df.groupby("group")["response"].first().reindex(groups)
+            groups, donors, df.groupby("group")["response"].first().reindex(groups), strict=True
         ):
             words = own.split()
             hit = rng.random(len(words)) < 0.5
