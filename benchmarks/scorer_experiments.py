@@ -30,6 +30,7 @@ from instructmine.scorer.evaluate import (
     split_by_model,
 )
 from instructmine.scorer.features import FeatureConfig, cheap_features, read_cache, text_key
+from instructmine.scorer.metrics import METRICS
 from instructmine.scorer.model import HeadConfig
 
 CHEAP = FeatureConfig(encoder=None)
@@ -62,18 +63,10 @@ def run_candidates(name, x, df, tr_idx, te_idx, heads, n_boot, results, adv_rows
                 df.loc[adv_rows], sc.predict(x[[pos[i] for i in adv_rows]])
             )
         results.append(out)
-        s = rep["scorer"]
-        print(
-            f"{name:8s} {tag:28s} rho {s['spearman']['value']:.3f} rho|len {s['spearman_len']['value']:.3f} "
-            f"acc {s['pair_acc']['value']:.3f} acc|len {s['pair_acc_len']['value']:.3f}",
-            flush=True,
-        )
-    length = rep["length"]
-    print(
-        f"{name:8s} {'answer length':28s} rho {length['spearman']['value']:.3f} acc {length['pair_acc']['value']:.3f} "
-        f"acc|len {length['pair_acc_len']['value']:.3f}",
-        flush=True,
-    )
+        vals = " ".join(f"{m} {rep['scorer'][m]['value']:.3f}" for m in METRICS)
+        print(f"{name:8s} {tag:28s} {vals}", flush=True)
+    vals = " ".join(f"{m} {rep['length'][m]['value']:.3f}" for m in METRICS)
+    print(f"{name:8s} {'answer length':28s} {vals}", flush=True)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Candidate (b): SmolLM2-135M-Instruct as a pairwise Bradley–Terry reward model, sized for CPU.
 
-    PYTHONPATH=src python benchmarks/scorer_rm.py --pool benchmarks/results/scorer/alpaca_eval_pool.parquet \
+    PYTHONPATH=src python benchmarks/scorer_rm.py \
+        --pool benchmarks/results/scorer/alpaca_eval_pool.parquet \
         --out benchmarks/results/scorer/rm --pairs 300 --eval-instructions 100
 
 ``AutoModelForSequenceClassification`` (num_labels=1) on the offline SmolLM2 alias; only the last

@@ -1,7 +1,7 @@
 """Throughput: ``quality_scorer`` vs ``perplexity`` on the same records, interleaved A B A B.
 
     PYTHONPATH=src python benchmarks/scorer_speed.py --records 64 --rounds 3 \
-        [--scorer src/instructmine/data/scorers/default] [--out benchmarks/results/scorer/speed.json]
+        [--scorer FOLDER] [--out benchmarks/results/scorer/speed.json]
 
 Records: the first answers of the AlpacaEval judgement pool (real prompts and answers, median
 ~1000 characters). Both indicators are set up (models loaded) before timing; each round times

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_eval_chat_server import judge_server  # noqa: F401  (the loopback llama.cpp server)
 
 from instructmine.evaluate.judge import JudgeUnavailableError
 from instructmine.indicators.base import Example
 from instructmine.indicators.registry import create
 from server_process import free_port
-from test_eval_chat_server import judge_server  # noqa: F401  (the loopback llama.cpp server)
 
 pytest.importorskip("llama_cpp", reason="needs llama-cpp-python[server] (dev extra)")
 

@@ -1,4 +1,4 @@
-"""The distilled scorer: metrics, label sampling, and train/eval on real AlpacaEval judgement files."""
+"""The distilled scorer: metrics, label sampling, train/eval on real AlpacaEval judgement files."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ def test_sample_is_stratified_and_costed():
     )
     s = sample_for_labels(df, 200, ["source"], ["output_length"], bins=2)
     assert len(s) == 200
-    assert (s["source"] == "b").sum() >= 90  # the small source is not drowned
+    # strata a|short, a|long, b|long (b's answers are all long): an equal share each, so the
+    # small source gets ~1/3 of the sample, not its 10% of the pool
+    assert 60 <= (s["source"] == "b").sum() <= 70
     assert not s.index.duplicated().any()
     est = cost_estimate(s, price_in=1.0, price_out=2.0)
     assert est["records"] == 200 and est["input_tokens"] > 200 * 250 and est["cost"] > 0
@@ -79,7 +81,7 @@ def _cli(*args, cwd):
 
 
 def test_train_eval_on_real_judgements_and_score_as_indicator(tmp_path):
-    src = shared_data_or_skip("alpaca_eval_judgements")
+    src = shared_data_or_skip() / "alpaca_eval_judgements"
     folder = tmp_path / "judgements"
     folder.mkdir()
     for m in (
@@ -154,12 +156,16 @@ def test_shipped_default_scorer_and_the_offline_reward_substitute():
     from instructmine.indicators.registry import create
 
     good = Example(
-        "a", [], [{"role": "user", "content": "Explain why the sky is blue."}],
+        "a",
+        [],
+        [{"role": "user", "content": "Explain why the sky is blue."}],
         "The sky looks blue because air molecules scatter short (blue) wavelengths of sunlight "
         "much more than long (red) ones: Rayleigh scattering grows as 1/wavelength^4.",
     )
     junk = Example(
-        "b", [], [{"role": "user", "content": "Explain why the sky is blue."}],
+        "b",
+        [],
+        [{"role": "user", "content": "Explain why the sky is blue."}],
         "} } } verify }:param } } withObject } ## Model Outputs } } ;",
     )
     q = create("quality_scorer")
