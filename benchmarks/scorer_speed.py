@@ -3,9 +3,9 @@
     PYTHONPATH=src python benchmarks/scorer_speed.py --records 64 --rounds 3 \
         [--scorer FOLDER] [--out benchmarks/results/scorer/speed.json]
 
-Records: a random sample of the AlpacaEval judgement pool, new records every round (real prompts and answers, median
-~1000 characters). Both indicators are set up (models loaded) before timing; each round times
-one full ``score`` call of each. Headline: the ratio of records/s, measured in this one
+Records: a random sample of the AlpacaEval judgement pool, new records every round (real
+prompts and answers, median ~1000 characters). Both indicators are set up (models loaded)
+before timing; each round times one full ``score`` call of each. Headline: the ratio of records/s, measured in this one
 process; absolute times are on shared cores.
 """
 

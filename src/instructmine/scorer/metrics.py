@@ -89,6 +89,18 @@ def _summary(st: pd.DataFrame) -> np.ndarray:
         )
 
 
+def _with_ci(point: np.ndarray, boots: np.ndarray) -> dict:
+    """``{metric: {value, ci}}`` from point estimates and bootstrap rows (95% percentile)."""
+    lo, hi = np.nanpercentile(boots, [2.5, 97.5], axis=0)
+    return {
+        m: {
+            "value": round(float(point[k]), 4),
+            "ci": [round(float(lo[k]), 4), round(float(hi[k]), 4)],
+        }
+        for k, m in enumerate(METRICS)
+    }
+
+
 def agreement(
     groups: np.ndarray,
     labels: np.ndarray,
@@ -106,14 +118,7 @@ def agreement(
     point = _summary(st)
     rng = np.random.default_rng(seed)
     boots = np.array([_summary(st.iloc[rng.integers(0, len(st), len(st))]) for _ in range(n_boot)])
-    lo, hi = np.nanpercentile(boots, [2.5, 97.5], axis=0)
-    out = {
-        m: {
-            "value": round(float(point[k]), 4),
-            "ci": [round(float(lo[k]), 4), round(float(hi[k]), 4)],
-        }
-        for k, m in enumerate(METRICS)
-    }
+    out = _with_ci(point, boots)
     out["instructions"] = len(st)
     out["pairs"] = int(st["n"].sum())
     out["length_matched_pairs"] = int(st["n_len"].sum())
@@ -140,11 +145,4 @@ def paired_difference(
     for _ in range(n_boot):
         idx = rng.integers(0, len(sa), len(sa))
         boots.append(_summary(sa.iloc[idx]) - _summary(sb.iloc[idx]))
-    lo, hi = np.nanpercentile(np.array(boots), [2.5, 97.5], axis=0)
-    return {
-        m: {
-            "value": round(float(diff[k]), 4),
-            "ci": [round(float(lo[k]), 4), round(float(hi[k]), 4)],
-        }
-        for k, m in enumerate(METRICS)
-    }
+    return _with_ci(diff, np.array(boots))
