@@ -5,8 +5,8 @@
 
 Records: a random sample of the AlpacaEval judgement pool, new records every round (real
 prompts and answers, median ~1000 characters). Both indicators are set up (models loaded)
-before timing; each round times one full ``score`` call of each. Headline: the ratio of records/s, measured in this one
-process; absolute times are on shared cores.
+before timing; each round times one full ``score`` call of each. Headline: the ratio of
+records/s, measured in this one process; absolute times are on shared cores.
 """
 
 from __future__ import annotations
