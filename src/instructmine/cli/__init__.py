@@ -30,6 +30,7 @@ VERBS = (
     "experiments",
     "rule",
     "compare",
+    "scorer",
 )
 
 for _verb in VERBS:

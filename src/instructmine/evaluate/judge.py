@@ -283,6 +283,14 @@ class Grader:
             "cache": str(self.cache.path) if self.cache.path else None,
         }
 
+    def ask(self, messages: Messages, parse: Any, retry_note: str) -> Any:
+        """Send ``messages`` (cache first), parse the reply, retry; None when no usable reply.
+
+        Raises :class:`JudgeUnavailableError` once too many items in a row were lost to
+        transport errors. Used by the evaluation prompts below and by ``judge_rating``.
+        """
+        return self._ask(messages, parse, retry_note)
+
     def _ask(self, messages: Messages, parse: Any, retry_note: str) -> Any:
         judge_id = self.judge.describe()
         key = JudgmentCache.key(judge_id, messages)

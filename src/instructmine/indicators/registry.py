@@ -25,6 +25,8 @@ BUILTIN_MODULES = (
     "reward",
     "unieval",
     "knn",
+    "quality_scorer",
+    "judge_rating",
 )
 
 #: The default offline set: indicators that run with packaged models and carry signal

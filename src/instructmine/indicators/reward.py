@@ -11,6 +11,12 @@ from OpenAssistant's training code; what users load directly are stock
 The score is the logit of ``label_index`` (default 0, the single logit of a reward head). No
 reward model ships offline, so ``reward`` has no default model: it is not in the default
 indicator set, and asking for it without ``model=`` is an error, never a made-up score.
+
+Offline substitute: ``model=distilled`` (or any scorer folder from ``instructmine scorer
+train``) scores with the quality scorer distilled from GPT-4-turbo's AlpacaEval judgements
+(docs/scorer.md). It is *not* the paper's OpenAssistant reward model and its scale differs, so
+rules quoted from the paper (``paper-final``, ``paper-early``) become computable but their
+reward term is approximate; provenance and notes say so.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from instructmine.indicators.base import Example, Indicator, IndicatorParams
 from instructmine.indicators.registry import register
 
 PAPER_MODEL = "OpenAssistant/oasst-rm-2.1-pythia-1.4b-epoch-2.5"
+#: ``model=distilled``: the shipped judge-distilled quality scorer as an offline substitute.
+DISTILLED = "distilled"
 
 
 class RewardParams(IndicatorParams):
@@ -54,17 +62,51 @@ class Reward(Indicator):
     description = "reward-model score of (prompt, response); needs model= (none ships offline)"
 
     @property
+    def distilled(self) -> bool:
+        """True when the model is a distilled quality scorer (the offline substitute)."""
+        from pathlib import Path
+
+        m = self.params.model
+        return m == DISTILLED or (m is not None and (Path(m).expanduser() / "scorer.json").exists())
+
+    @property
+    def model_name(self) -> str | None:
+        if self.params.model == DISTILLED:
+            from instructmine.indicators.quality_scorer import scorer_folder
+
+            return str(scorer_folder("default"))
+        return self.params.model
+
+    @property
     def note(self) -> str:
         if self.params.model is None:
-            return "no offline reward model: pass model=<reward model folder or hub id>"
+            return (
+                "no offline reward model: pass model=<reward model folder or hub id>, or "
+                "model=distilled for the judge-distilled substitute"
+            )
+        if self.distilled:
+            return (
+                "SUBSTITUTE: a quality scorer distilled from GPT-4-turbo AlpacaEval judgements, "
+                f"not the paper's {PAPER_MODEL}; its scale differs from the paper's"
+            )
         return ""
 
     def load(self) -> None:
+        if self.distilled:
+            from instructmine.indicators.quality_scorer import QualityScorer
+
+            self._scorer = QualityScorer(
+                model="default" if self.params.model == DISTILLED else self.params.model,
+                batch_size=self.params.batch_size,
+            )
+            self._scorer.setup(self.state)
+            return
         if self.params.model is None:
             raise ValueError(
                 "indicator 'reward' needs a reward model and none ships offline: pass "
                 "model=<folder or hub id> (e.g. -p reward.model=OpenAssistant/reward-model-"
-                "deberta-v3-large-v2 with input_format=pair), or leave 'reward' out"
+                "deberta-v3-large-v2 with input_format=pair), -p reward.model=distilled for the "
+                "judge-distilled offline substitute, or leave 'reward' out"
             )
         self._model, self._tok = self.state.sequence_classifier(self.params.model)
         n_labels = self._model.config.num_labels
@@ -97,6 +139,8 @@ class Reward(Indicator):
         return self._tok(texts, return_tensors="pt", add_special_tokens=False, **kw)
 
     def score(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
+        if self.distilled:
+            return {"reward": self._scorer.score(examples)["quality_scorer"]}
         import torch
 
         out = np.empty(len(examples), dtype=np.float64)
