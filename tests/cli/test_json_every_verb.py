@@ -49,6 +49,11 @@ SHARED = {
     "rules": {"--json"},
     "compare": {"--json", "--out"},
     "demo": {"--out"},
+    # scorer verbs run with --json on real judgement files in tests/scorer/test_scorer.py
+    "scorer pool": {"--json", "--out"},
+    "scorer train": {"--json", "--out"},
+    "scorer eval": {"--json"},
+    "scorer sample": {"--json", "--out"},
 }
 
 

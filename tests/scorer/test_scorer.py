@@ -71,7 +71,7 @@ def _cli(*args, cwd):
 
     env["INSTRUCTMINE_CACHE"] = os.environ.get("INSTRUCTMINE_CACHE", "")
     return subprocess.run(
-        [sys.executable, "-c", "from instructmine.cli import main; main()", *args],
+        [sys.executable, "-c", "from instructmine.cli import main; main()", *args, "--json"],
         cwd=cwd,
         env=env,
         capture_output=True,
