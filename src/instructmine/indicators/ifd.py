@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from instructmine.indicators.base import Example, Indicator
-from instructmine.indicators.causal import CausalParams, response_nll
+from instructmine.indicators.causal import RUNTIME_PARAMS, CausalParams, need, response_nll
 from instructmine.indicators.registry import register
 
 
@@ -23,11 +23,13 @@ class IFD(Indicator):
 
     registry_name = "ifd"
     Params = CausalParams
+    runtime_params = RUNTIME_PARAMS
     paper_model = None  # not an InstructMining indicator; Cherry LLM used the model being tuned
     description = "loss(response | prompt) / loss(response) (Cherry LLM's IFD)"
 
     def load(self) -> None:
         self.state.causal_lm(self.params.model)
+        need(self.state, self.params, ("conditional", "response_only"))
 
     def score(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
         cond = response_nll(self.state, self.params, examples, "conditional")
