@@ -201,3 +201,24 @@ def test_int8_copy_leaves_the_fp32_model_alone(tiny_llama_dir):
     assert quantised is scoring_model(state, int8.params)[0]  # made once a run
     assert isinstance(model.get_output_embeddings(), torch.nn.Linear)
     assert not isinstance(quantised.get_output_embeddings(), torch.nn.Linear)
+
+
+def test_rules_fitted_before_the_new_parameters_still_match_fp32_scores(tmp_path):
+    """The shipped proxy rule records no ``precision``/``batch_tokens``: fp32 scores made now
+    match it, int8 scores are reported as made with other parameters."""
+    from instructmine.rule.apply import param_mismatches
+    from instructmine.rule.rules import load_rule
+
+    rule = load_rule("smollm2-proxy")
+    for precision, expected in [("fp32", {}), ("int8", {"precision": ["fp32", "int8"]})]:
+        folder = tmp_path / precision
+        folder.mkdir()
+        provenance = {}
+        for name, params in rule.score_params().items():
+            extra = {"precision": precision} if name in ("perplexity", "ifd") else {}
+            provenance[name] = create(name, **params, **extra).provenance()
+        (folder / "scores.json").write_text(json.dumps({"provenance": provenance}))
+        got = param_mismatches(rule, folder)
+        assert got == {c: expected for c in ("perplexity", "ifd") if expected and c in got}
+        if expected:
+            assert got  # at least one causal column the rule uses is flagged
