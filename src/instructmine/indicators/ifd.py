@@ -3,7 +3,8 @@
 Both losses are mean NLL per response token under the same causal LM and template; the
 unconditioned loss scores the response as a lone assistant turn (so a chat template's own system
 prompt, if any, is the only context). IFD near or above 1 means the prompt does not help the
-model predict the response. Shares its conditional forward passes with ``perplexity``.
+model predict the response. Shares its conditional forward passes with ``perplexity``, and
+its response-alone passes ride in the same token-budget batches (``indicators/causal.py``).
 """
 
 from __future__ import annotations
