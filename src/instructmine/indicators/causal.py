@@ -57,7 +57,7 @@ class CausalParams(IndicatorParams):
     max_length: int = Field(2048, gt=0, description="tokens kept (truncated from the left)")
     batch_size: int = Field(64, gt=0, description="most sequences in one forward batch")
     batch_tokens: int = Field(
-        4096, gt=0, description="most padded tokens in one forward batch (length-sorted)"
+        2048, gt=0, description="most padded tokens in one forward batch (length-sorted)"
     )
     precision: Precision = Field(
         "fp32",
