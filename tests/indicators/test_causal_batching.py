@@ -41,22 +41,6 @@ def plain_mean_nll(model, tok, messages) -> float:
     return float(F.cross_entropy(logits[keep].double(), target[keep]))
 
 
-@pytest.fixture
-def count_nll(monkeypatch):
-    """The sizes of the ``conversation_nll`` calls really made (not served from the memo)."""
-    import instructmine.nll as nll
-
-    real = nll.conversation_nll
-    calls: list[int] = []
-
-    def counting(model, tok, convs, **kw):
-        calls.append(len(convs))
-        return real(model, tok, convs, **kw)
-
-    monkeypatch.setattr(nll, "conversation_nll", counting)
-    return calls
-
-
 def joint_scores(model_name, exs, **params):
     state = RunState()
     ppl = create("perplexity", model=str(model_name), **params)
