@@ -158,8 +158,8 @@ Command: `PYTHONPATH=src nohup .venv/bin/python benchmarks/score_int8.py --recor
 --slice {args.slice} &`, summarised by `... --report --append-results` — **shared cores** (2 cores,
 1-min load {r["load_1min"][0]:.1f}–{r["load_1min"][1]:.1f} at the slices' ends). {r["records"]}
 real alpagasus/random_9k records ({r["slices"]} slices, fp32 and int8 alternating), SmolLM2-135M-
-Instruct, `torch.ao.quantization.quantize_dynamic` of every `Linear` (per-channel int8 weights,
-activations quantised per batch).
+Instruct, `torch.ao.quantization.quantize_dynamic` of every `Linear` but `down_proj` and the LM
+head (per-channel int8 weights, activations quantised per batch).
 
 | indicator | Spearman int8 vs fp32 | median rel. diff | max rel. diff |
 |---|---:|---:|---:|

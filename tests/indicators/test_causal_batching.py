@@ -183,8 +183,11 @@ def test_int8_copy_leaves_the_fp32_model_alone(tiny_llama_dir):
     model, _ = scoring_model(state, fp32.params)
     quantised, _ = scoring_model(state, int8.params)
     assert quantised is scoring_model(state, int8.params)[0]  # made once a run
-    assert isinstance(model.get_output_embeddings(), torch.nn.Linear)
-    assert not isinstance(quantised.get_output_embeddings(), torch.nn.Linear)
+    layer, qlayer = model.model.layers[0], quantised.model.layers[0]
+    assert isinstance(layer.self_attn.q_proj, torch.nn.Linear)
+    assert not isinstance(qlayer.self_attn.q_proj, torch.nn.Linear)  # quantised
+    assert isinstance(qlayer.mlp.down_proj, torch.nn.Linear)  # kept fp32 (outliers)
+    assert isinstance(quantised.get_output_embeddings(), torch.nn.Linear)
 
 
 def test_rules_fitted_before_the_new_parameters_still_match_fp32_scores(tmp_path):
