@@ -124,21 +124,64 @@ def _expanded_cache(kv: list[tuple[Any, Any]], batch: int) -> Any:
     )
 
 
-def length_batches(lengths: Sequence[int], batch_size: int, budget: int) -> list[tuple[int, int]]:
+def length_batches(
+    lengths: Sequence[int], batch_size: int | None, budget: int
+) -> list[tuple[int, int]]:
     """``(start, stop)`` batches over ``lengths`` (sorted longest first): at most ``batch_size``
-    items, and ``items × longest ≤ budget`` unless the batch is a single item."""
+    items (no cap when None), and ``items × longest ≤ budget`` unless the batch is a single
+    item."""
     out, start = [], 0
+    cap = batch_size if batch_size is not None else len(lengths)
     while start < len(lengths):
-        rows = max(1, min(batch_size, budget // max(1, lengths[start])))
+        rows = max(1, min(cap, budget // max(1, lengths[start])))
         out.append((start, min(start + rows, len(lengths))))
         start = out[-1][1]
     return out
 
 
+#: Most response positions whose logits (``positions × vocabulary`` floats) exist at once.
+HEAD_CHUNK = 1024
+
+
+def _batch_nll(model: Any, ids: Any, lab: Any, extra: dict[str, Any]) -> tuple[Any, Any]:
+    """Summed NLL (float64) and labelled-token count of each row of one padded batch.
+
+    The LM head and the cross-entropy run over at most ``HEAD_CHUNK`` labelled positions at a
+    time, so a large token-budget batch never holds all its response logits at once.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    targets_all = lab[:, 1:]
+    keep = targets_all != IGNORE_INDEX
+    rows = torch.nonzero(keep, as_tuple=True)[0]
+    targets = targets_all[keep]
+    parts = decoder_parts(model)
+    if parts is None:  # unknown architecture: full logits at once
+        logits, targets, rows = labelled_logits(model, ids, None, lab, **extra)
+        nll = F.cross_entropy(logits, targets, reduction="none")
+    else:
+        body, head = parts
+        hidden = body(input_ids=ids, **extra).last_hidden_state[:, :-1][keep]
+        nll = torch.cat(
+            [
+                F.cross_entropy(
+                    head(hidden[s : s + HEAD_CHUNK]).float(),
+                    targets[s : s + HEAD_CHUNK],
+                    reduction="none",
+                )
+                for s in range(0, len(targets), HEAD_CHUNK)
+            ]
+        )
+    n = ids.shape[0]
+    sums = torch.zeros(n, dtype=torch.float64).index_add_(0, rows, nll.double())
+    return sums, torch.bincount(rows, minlength=n)
+
+
 def encoded_nll(
     model: Any,
     encodeds: Sequence[Encoded],
-    batch_size: int = 8,
+    batch_size: int | None = 8,
     pad_token_id: int = 0,
     progress: Callable[[int], None] | None = None,
     share_prefix: bool = True,
@@ -146,15 +189,17 @@ def encoded_nll(
 ) -> list[TokenNLL]:
     """NLL of each encoded example's labelled tokens under a causal LM, batched and length-sorted.
 
-    A batch holds at most ``batch_size`` examples and, padded to its longest, at most
-    ``batch_tokens`` tokens (default ``batch_size × 512``), so one very long example does not
-    pad seven short ones to its length (:func:`length_batches`). ``progress`` is called with the
+    A batch holds at most ``batch_size`` examples (no cap when None) and, padded to its
+    longest, at most ``batch_tokens`` tokens (default ``batch_size × 512``), so one very long
+    example does not pad seven short ones to its length (:func:`length_batches`). With
+    ``batch_size=None`` batches are cut by the token budget alone: since the examples are
+    sorted by length, a batch wastes only the few pad tokens between neighbouring lengths.
+    The LM head runs in chunks of ``HEAD_CHUNK`` positions. ``progress`` is called with the
     number of examples finished after each batch. With ``share_prefix`` a leading token run
     common to all examples (:func:`shared_prefix_length`) is computed once and fed to every
     batch through the KV cache; the values are the same up to float rounding.
     """
     import torch
-    import torch.nn.functional as F
 
     order = sorted(range(len(encodeds)), key=lambda i: -len(encodeds[i].input_ids))
     out: list[TokenNLL | None] = [None] * len(encodeds)
@@ -166,6 +211,8 @@ def encoded_nll(
             kv = _prefix_kv(model, list(encodeds[0].input_ids[:skip])) if skip else None
             if kv is None:
                 skip = 0
+            if batch_tokens is None and batch_size is None:
+                raise ValueError("encoded_nll needs batch_size or batch_tokens (or both)")
             budget = batch_tokens or batch_size * 512
             lengths = [len(encodeds[i].input_ids) for i in order]
             for start, stop in length_batches(lengths, batch_size, budget):
@@ -183,10 +230,7 @@ def encoded_nll(
                 # With a shared prefix, the cache holds it, positions continue after it and
                 # transformers builds the causal mask with that offset.
                 extra = {"past_key_values": _expanded_cache(kv, len(idx))} if kv else {}
-                logits, targets, rows = labelled_logits(model, ids, None, lab, **extra)
-                nll = F.cross_entropy(logits, targets, reduction="none")
-                sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows, nll.double())
-                counts = torch.bincount(rows, minlength=len(idx))
+                sums, counts = _batch_nll(model, ids, lab, extra)
                 for r, i in enumerate(idx):
                     out[i] = TokenNLL(float(sums[r]), int(counts[r]))
                 if progress is not None:
@@ -202,15 +246,17 @@ def conversation_nll(
     conversations: Sequence[Sequence[Message]],
     template: Template = "auto",
     max_length: int | None = 2048,
-    batch_size: int = 8,
+    batch_size: int | None = 8,
     last_turn_only: bool = True,
     progress: Callable[[int], None] | None = None,
+    batch_tokens: int | None = None,
 ) -> list[TokenNLL]:
     """NLL of the assistant tokens of each conversation given everything before them.
 
     With ``last_turn_only`` only the final assistant turn is scored (the *response* of
     DESIGN §2.1); otherwise every assistant turn is. Over-long examples are truncated from the
-    left so the response is kept.
+    left so the response is kept. ``batch_size`` and ``batch_tokens`` bound a forward batch
+    (:func:`encoded_nll`).
     """
     train_on = "last_assistant" if last_turn_only else "all_assistant"
     encs = [
@@ -218,4 +264,11 @@ def conversation_nll(
         for conv in conversations
     ]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    return encoded_nll(model, encs, batch_size=batch_size, pad_token_id=pad, progress=progress)
+    return encoded_nll(
+        model,
+        encs,
+        batch_size=batch_size,
+        pad_token_id=pad,
+        progress=progress,
+        batch_tokens=batch_tokens,
+    )

@@ -147,3 +147,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def count_nll(monkeypatch):
+    """Count the conversations whose NLL is really computed (not served from a memo)."""
+    import instructmine.nll as nll
+
+    real = nll.conversation_nll
+    calls: list[int] = []
+
+    def counting(model, tok, convs, **kw):
+        calls.append(len(convs))
+        return real(model, tok, convs, **kw)
+
+    monkeypatch.setattr(nll, "conversation_nll", counting)
+    return calls

@@ -13,22 +13,6 @@ from instructmine.indicators.state import Memo, RunState
 from instructmine.runners.local import run_local
 
 
-@pytest.fixture
-def count_nll(monkeypatch):
-    """Count the conversations whose NLL is really computed (not served from a memo)."""
-    import instructmine.nll as nll
-
-    real = nll.conversation_nll
-    calls: list[int] = []
-
-    def counting(model, tok, convs, **kw):
-        calls.append(len(convs))
-        return real(model, tok, convs, **kw)
-
-    monkeypatch.setattr(nll, "conversation_nll", counting)
-    return calls
-
-
 def test_two_runs_do_not_share_the_nll_memo(tiny_llama_dir, contract_pool, tmp_path, count_nll):
     """Each run computes every record's forward passes itself (a module-global memo served the
     second run from the first, so a determinism check compared a run with its own cache)."""

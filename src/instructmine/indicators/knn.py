@@ -35,7 +35,10 @@ class KNNParams(IndicatorParams):
     exact_max: int = Field(100_000, ge=1, description="largest pool searched exactly")
     nlist: int | None = Field(None, ge=1, description="IVF lists (default about 2*sqrt(n))")
     nprobe: int = Field(16, ge=1, description="IVF lists searched per query")
-    batch_size: int = Field(64, gt=0)
+    batch_size: int = Field(64, gt=0, description="most texts in one forward batch")
+    batch_tokens: int = Field(
+        8192, gt=0, description="most padded tokens in one forward batch (length-sorted)"
+    )
 
 
 def build_index(x: np.ndarray, exact_max: int, nlist: int | None = None, nprobe: int = 16):
@@ -92,7 +95,7 @@ class KNN(Indicator):
     kind = "pool"
     Params = KNNParams
     paper_model = PAPER_MODEL
-    runtime_params = frozenset({"batch_size"})
+    runtime_params = frozenset({"batch_size", "batch_tokens"})
     description = "distance to the k-th nearest neighbour (sentence embeddings, faiss)"
 
     @classmethod
@@ -119,15 +122,40 @@ class KNN(Indicator):
             return [e.response for e in examples]
         return [f"{e.prompt_text}\n\n{e.response}" for e in examples]
 
+    def sort_key(self, examples: Sequence[Example]) -> np.ndarray:
+        """Length of the embedded text (the prompt does not count when only the response is)."""
+        return np.array([len(t) for t in self.texts(examples)])
+
     def embed(self, examples: Sequence[Example]) -> np.ndarray:
-        vecs = self._enc.encode(
-            self.texts(examples),
-            batch_size=self.params.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vecs, dtype=np.float32)
+        """Unit embeddings of the records' texts, in token-budget batches.
+
+        Texts are sorted by token count (after the encoder's truncation) and cut into batches
+        of at most ``batch_size`` texts and ``batch_tokens`` padded tokens, so short texts are
+        not padded to a long neighbour's length; rows come back in input order.
+        """
+        from instructmine.nll import length_batches
+
+        texts = self.texts(examples)
+        out = np.zeros((len(texts), self._enc.get_embedding_dimension()), np.float32)
+        if not texts:
+            return out
+        limit = self._enc.max_seq_length
+        ids = self._enc.tokenizer(texts, truncation=limit is not None, max_length=limit)
+        lengths = [len(x) for x in ids["input_ids"]]
+        order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+        sorted_lengths = [lengths[i] for i in order]
+        for start, stop in length_batches(
+            sorted_lengths, self.params.batch_size, self.params.batch_tokens
+        ):
+            idx = order[start:stop]
+            out[idx] = self._enc.encode(
+                [texts[i] for i in idx],
+                batch_size=len(idx),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return out
 
     def finalize(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
         p = self.params

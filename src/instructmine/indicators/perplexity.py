@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from instructmine.indicators.base import Example, Indicator
-from instructmine.indicators.causal import CausalParams, response_nll
+from instructmine.indicators.causal import RUNTIME_PARAMS, CausalParams, need, response_nll
 from instructmine.indicators.registry import register
 
 
@@ -23,11 +23,13 @@ class Perplexity(Indicator):
 
     registry_name = "perplexity"
     Params = CausalParams
+    runtime_params = RUNTIME_PARAMS
     paper_model = "the base LM being fine-tuned (LLaMA-2-7B)"
     description = "exp(mean NLL of the response tokens given the prompt)"
 
     def load(self) -> None:
         self.state.causal_lm(self.params.model)
+        need(self.state, self.params, ("conditional",))
 
     def score(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
         nll = response_nll(self.state, self.params, examples, "conditional")

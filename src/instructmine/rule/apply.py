@@ -29,7 +29,9 @@ def score_files(scores: Path | str) -> list[Path]:
 
 
 #: Parameters that change how fast an indicator runs, not its values.
-SPEED_ONLY_PARAMS = frozenset({"batch_size"})
+SPEED_ONLY_PARAMS = frozenset({"batch_size", "batch_tokens"})
+#: Parameters added after rules were fitted, with the value every score had before them.
+ADDED_PARAMS = {"precision": "fp32"}
 
 
 def param_mismatches(rule: Rule, scores: Path | str) -> dict[str, dict[str, list[Any]]]:
@@ -47,10 +49,11 @@ def param_mismatches(rule: Rule, scores: Path | str) -> dict[str, dict[str, list
         have = (provenance.get(need.indicator or need.column) or {}).get("params")
         if not need.params or have is None:
             continue
+        fit, got = {**ADDED_PARAMS, **need.params}, {**ADDED_PARAMS, **have}
         diff = {
-            k: [need.params.get(k), have.get(k)]
-            for k in sorted(set(need.params) | set(have))
-            if k not in SPEED_ONLY_PARAMS and need.params.get(k) != have.get(k)
+            k: [fit.get(k), got.get(k)]
+            for k in sorted(set(fit) | set(got))
+            if k not in SPEED_ONLY_PARAMS and fit.get(k) != got.get(k)
         }
         if diff:
             out[need.column] = diff
