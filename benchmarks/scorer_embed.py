@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from instructmine.indicators.quality_features import FeatureConfig, embed_cached
 from instructmine.models import load_sentence_encoder
-from instructmine.scorer.features import FeatureConfig, embed_cached
 
 
 def main() -> None:

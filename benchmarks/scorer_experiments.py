@@ -21,6 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from instructmine.indicators.quality_features import (
+    FeatureConfig,
+    cheap_features,
+    read_cache,
+    text_key,
+)
+from instructmine.indicators.quality_model import HeadConfig
 from instructmine.scorer.evaluate import (
     HELDOUT_MODELS,
     adversarial_check,
@@ -29,9 +36,7 @@ from instructmine.scorer.evaluate import (
     learning_curve,
     split_by_model,
 )
-from instructmine.scorer.features import FeatureConfig, cheap_features, read_cache, text_key
 from instructmine.scorer.metrics import METRICS
-from instructmine.scorer.model import HeadConfig
 
 CHEAP = FeatureConfig(encoder=None)
 EMB = FeatureConfig()

@@ -80,9 +80,9 @@ def train_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Train a scorer within instruction; with held-out models, report agreement on them."""
+    from instructmine.indicators.quality_features import FeatureConfig
+    from instructmine.indicators.quality_model import HeadConfig
     from instructmine.scorer.evaluate import HELDOUT_MODELS
-    from instructmine.scorer.features import FeatureConfig
-    from instructmine.scorer.model import HeadConfig
     from instructmine.scorer.train import train
 
     held = list(heldout_model) + (list(HELDOUT_MODELS) if heldout_default else [])

@@ -88,7 +88,7 @@ class QualityScorer(Indicator):
         return prov
 
     def load(self) -> None:
-        from instructmine.scorer.model import Scorer
+        from instructmine.indicators.quality_model import Scorer
 
         self._meta()
         self._scorer = Scorer.load(scorer_folder(self.params.model))
@@ -96,7 +96,7 @@ class QualityScorer(Indicator):
         self._encoder = self.state.sentence_encoder(enc) if enc else None
 
     def score(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
-        from instructmine.scorer.features import feature_matrix
+        from instructmine.indicators.quality_features import feature_matrix
 
         cfg = self._scorer.features.model_copy(update={"batch_size": self.params.batch_size})
         x = feature_matrix(

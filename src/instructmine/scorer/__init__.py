@@ -2,9 +2,9 @@
 
 - :mod:`~instructmine.scorer.pool`: judge labels as a labelled pool (the shared AlpacaEval
   judgements loader) and the label-sampling helper with its cost estimate;
-- :mod:`~instructmine.scorer.features`: cheap text indicators and chunked MiniLM embeddings
-  (answers longer than MiniLM's 256-token window are embedded window by window);
-- :mod:`~instructmine.scorer.model`: the scorer itself, trained *within instruction*
+- :mod:`~instructmine.indicators.quality_features`: cheap text indicators and chunked MiniLM
+  embeddings (answers longer than MiniLM's 256-token window are embedded window by window);
+- :mod:`~instructmine.indicators.quality_model`: the scorer itself, trained *within instruction*
   (labels and features centred per instruction), saved as a small folder;
 - :mod:`~instructmine.scorer.metrics`: agreement on answers of held-out models (within-instruction
   Spearman, pairwise accuracy, both raw and with answer length held fixed, bootstrap CIs);

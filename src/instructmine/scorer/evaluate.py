@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instructmine.scorer.features import FeatureConfig, feature_matrix
+from instructmine.indicators.quality_features import FeatureConfig, feature_matrix
+from instructmine.indicators.quality_model import HeadConfig, Scorer
 from instructmine.scorer.metrics import agreement, paired_difference
-from instructmine.scorer.model import HeadConfig, Scorer
 
 #: Held out of training on the shared AlpacaEval judgements, whole model families at a time
 #: (siblings like claude-2.1 and claude-2.1_concise write alike), spread over win rates.

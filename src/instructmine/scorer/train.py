@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from instructmine.indicators.quality_features import FeatureConfig
+from instructmine.indicators.quality_model import HeadConfig, Scorer
 from instructmine.scorer.evaluate import (
     add_negatives,
     adversarial_check,
@@ -17,8 +19,6 @@ from instructmine.scorer.evaluate import (
     real_rows,
     split_by_model,
 )
-from instructmine.scorer.features import FeatureConfig
-from instructmine.scorer.model import HeadConfig, Scorer
 from instructmine.scorer.pool import read_pool
 
 
@@ -128,6 +128,6 @@ def label_sample(
 def scores_of(folder: str | Path, prompts: list[str], responses: list[str]) -> np.ndarray:
     """Scores of (prompt, response) pairs by a saved scorer (convenience for scripts)."""
     sc = Scorer.load(folder)
-    from instructmine.scorer.features import feature_matrix
+    from instructmine.indicators.quality_features import feature_matrix
 
     return sc.predict(feature_matrix(prompts, responses, sc.features, encoder_for(sc.features)))

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from instructmine.scorer.features import CHEAP_NAMES, FeatureConfig
+from instructmine.indicators.quality_features import CHEAP_NAMES, FeatureConfig
 
 LENGTH_FEATURES = ("log_chars", "log_words", "log_ratio")
 
