@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -152,6 +153,44 @@ def write_table(table: Any, dest: Path | str, fsync: bool = False, **kwargs: Any
     return Path(dest)
 
 
+def remove_stale_for(dest: Path | str) -> int:
+    """Remove the temporaries a killed process left for ``dest`` (``.tmp-XXXXXXXXXXXX-NAME``
+    beside it, from :func:`temporary_sibling`); return how many. Other files are not touched."""
+    dest = Path(dest)
+    n = 0
+    pattern = f"{TMP_PREFIX}{'[0-9a-f]' * 12}-{glob_escape(dest.name)}"
+    for stale in dest.parent.glob(pattern):
+        _remove(stale)
+        n += 1
+    return n
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped (``[`` ``*`` ``?``)."""
+    return re.sub(r"([\[*?])", r"[\1]", name)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back for the block: a few renames that must happen together
+    (a pool, its rejects, its manifest) are not cut in the middle. A Ctrl-C that arrived is
+    raised as ``KeyboardInterrupt`` when the block ends. Outside the main thread: no effect."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def remove_stale(folder: Path | str) -> int:
     """Remove temporaries a killed process left in ``folder``; return how many."""
     n = 0
@@ -175,11 +214,74 @@ def refuse_overwriting_inputs(outputs: list[Path | str], inputs: list[Path | str
     Compared after resolving symlinks, so ``./x.jsonl`` and ``x.jsonl`` are the same file; an
     input folder also refuses outputs inside it only when that output is itself an input.
     """
-    resolved = {Path(p).resolve(): Path(p) for p in inputs}
+    resolved = {os.path.realpath(p): Path(p) for p in inputs}  # never raises on a link loop
     for out in outputs:
-        hit = resolved.get(Path(out).resolve())
+        hit = resolved.get(os.path.realpath(out))
         if hit is not None:
             raise OutputPathError(
                 f"output {out} is also an input ({hit}); writing it would destroy the data "
                 "being read. Choose another output path"
+            )
+
+
+def written_here(path: Path | str, manifest: Path | str | None = None) -> bool:
+    """True when the file at ``path`` was written by InstructMine: a stage manifest names it
+    among its outputs (``manifest``, e.g. ``POOL.ingest.json``), the file is itself a stage
+    manifest (a results JSON), or it is a canonical pool (Parquet with ``id``, ``source`` and
+    ``messages`` columns: every pool writer makes one)."""
+    from instructmine.stage import STAGE_KEY, read_manifest
+
+    path = Path(path)
+    own = _small_json(path)
+    if own is not None and isinstance(own.get(STAGE_KEY), dict):
+        return True  # a results JSON holding its own stage block
+    block = ((read_manifest(manifest) if manifest else None) or {}).get(STAGE_KEY)
+    if isinstance(block, dict):
+        here = os.path.realpath(path)
+        if any(os.path.realpath(str(o)) == here for o in block.get("outputs") or {}):
+            return True
+    return _is_pool(path)
+
+
+def _small_json(path: Path, limit: int = 16 << 20) -> dict[str, Any] | None:
+    """``path``'s JSON object when it is a small JSON object file, else None (never raises)."""
+    try:
+        if path.stat().st_size > limit:
+            return None
+        data = path.read_bytes()
+        if data.lstrip()[:1] != b"{":
+            return None
+        doc = json.loads(data)
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _is_pool(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PAR1":
+                return False
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+    except Exception:  # unreadable or not Parquet: not one of ours
+        return False
+    return {"id", "source", "messages"} <= set(names)
+
+
+def refuse_foreign(
+    outputs: list[Path | str], manifest: Path | str | None = None, overwrite: bool = False
+) -> None:
+    """Raise :class:`OutputPathError` when an output path is an existing file InstructMine did
+    not write (see :func:`written_here`): ``-o`` never silently replaces a user's file.
+    ``overwrite`` (``--overwrite``) forces it. The one refusal rule of every verb taking ``-o``."""
+    if overwrite:
+        return
+    for out in outputs:
+        out = Path(out)
+        if out.is_file() and not written_here(out, manifest):
+            raise OutputPathError(
+                f"{out} exists and was not written by instructmine (no manifest names it); "
+                "choose another output path, or pass --overwrite to replace it"
             )

@@ -41,4 +41,10 @@ def main() -> None:
     from instructmine.cli.output import unwrap_when_piped
 
     unwrap_when_piped()
-    app()
+    try:
+        app()
+    except OSError as e:  # a file-system fault no verb caught: one line, never a traceback
+        from instructmine.cli.output import fail
+        from instructmine.io.oserrors import describe
+
+        raise SystemExit(fail(describe(e)).exit_code) from None

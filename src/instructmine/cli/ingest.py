@@ -61,6 +61,7 @@ def ingest(
         typer.Option(help="FastChat reference-answer JSONL joined to MT-Bench questions."),
     ] = None,
     split: str | None = typer.Option(None, help="Split of hub datasets / DatasetDict folders."),
+    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
     config: str | None = typer.Option(None, help="Hub dataset configuration name."),
 ) -> None:
     """Ingest SOURCES into one canonical pool (id, source, category, messages).
@@ -70,6 +71,7 @@ def ingest(
     """
     from pydantic import ValidationError
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from instructmine.cli.interrupt import on_interrupt
@@ -112,6 +114,7 @@ def ingest(
                     encoding_errors=encoding_errors,
                     turns=turns,
                     allow_partial=allow_partial,
+                    overwrite=overwrite,
                     references=references,
                     split=split,
                     config=config,
@@ -127,7 +130,7 @@ def ingest(
     else:
         print_summary(summary, Console())
     if summary.rows == 0:
-        err.print("[red]error:[/] no records were kept; see the rejects file for reasons")
+        err.print(f"[red]error:[/] no records were kept; see {escape(summary.rejects)} for reasons")
         raise typer.Exit(1)
     if summary.file_errors and not allow_partial:
         n = len(summary.file_errors)

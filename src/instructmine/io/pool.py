@@ -100,7 +100,15 @@ class PoolWriter:
 
     def close(self) -> None:
         """Finish the file and move it into place."""
+        self.finish()
+        self.commit()
+
+    def finish(self) -> None:
+        """Finish the file under its temporary name (:meth:`commit` moves it into place)."""
         self._writer.close()
+
+    def commit(self) -> None:
+        """Move the finished file into place (replacing the old one)."""
         os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
