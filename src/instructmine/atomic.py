@@ -88,6 +88,24 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False when the
+    system cannot (then the caller renames in two steps)."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    res = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return res == 0
+
+
 @contextmanager
 def atomic_path(dest: Path | str, *, folder: bool = False, fsync: bool = False) -> Iterator[Path]:
     """Yield a temporary path; when the block succeeds it replaces ``dest``.
@@ -108,6 +126,9 @@ def atomic_path(dest: Path | str, *, folder: bool = False, fsync: bool = False) 
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
         if folder and dest.exists():
+            if _exchange(tmp, dest):  # one atomic step: dest is never missing
+                _remove(tmp)
+                return
             old = temporary_sibling(dest)
             os.replace(dest, old)
             os.replace(tmp, dest)

@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from shared_paths import REPO
@@ -35,6 +37,20 @@ def leftovers(folder: Path) -> list[str]:
 
 def env() -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=str(REPO / "src"), COLUMNS="200", OPENBLAS_NUM_THREADS="1")
+
+
+@contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """Cap the size of files this process writes (a full disk, in process): writes past
+    ``limit`` bytes fail with ``EFBIG``. Restored afterwards."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
 
 
 def _limits(fsize: int | None = None, address_space: int | None = None):
@@ -104,8 +120,11 @@ def signal_during(
 
 
 def one_line_error(stderr: str) -> str:
-    """The single line a failed command printed (no traceback)."""
+    """The single ``error:``/``interrupted:`` line a failed command printed last (no
+    traceback; progress lines such as training's ``step N/M`` may come before it)."""
     assert "Traceback" not in stderr, stderr
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    return lines[0]
+    errors = [line for line in lines if line.startswith(("error:", "interrupted:"))]
+    assert len(errors) == 1 and lines[-1] == errors[0], stderr
+    assert len(errors[0]) <= 300, errors[0]
+    return errors[0]

@@ -43,8 +43,11 @@ def main() -> None:
     unwrap_when_piped()
     try:
         app()
-    except OSError as e:  # a file-system fault no verb caught: one line, never a traceback
+    except Exception as e:  # a file-system fault no verb caught: one line, never a traceback
         from instructmine.cli.output import fail
-        from instructmine.io.oserrors import describe
+        from instructmine.io.oserrors import as_os_error, describe
 
-        raise SystemExit(fail(describe(e)).exit_code) from None
+        fault = as_os_error(e)
+        if fault is None:
+            raise
+        raise SystemExit(fail(describe(fault)).exit_code) from None

@@ -17,6 +17,7 @@ def dedup(
     num_perm: int = typer.Option(128, help="MinHash permutations."),
     ngram: int = typer.Option(5, help="Words per shingle."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
 ) -> None:
     """Deduplicate POOL (first record of each cluster kept); clusters go to OUT.clusters.jsonl."""
     from pydantic import ValidationError
@@ -29,7 +30,7 @@ def dedup(
 
     try:
         cfg = DedupConfig(method=method, threshold=threshold, num_perm=num_perm, ngram=ngram)
-        summary = dedup_pool(pool, out, cfg)
+        summary = dedup_pool(pool, out, cfg, overwrite=overwrite)
     except (IngestError, PoolError, ValidationError, OutputPathError) as e:
         raise fail(e) from None
     if as_json:

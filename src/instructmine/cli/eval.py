@@ -86,6 +86,7 @@ def eval_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the results document as JSON (all of stdout).")
     ] = False,
+    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
 ) -> None:
     """Evaluate RUN_OR_MODEL and write one JSON of results per benchmark and per skill."""
     import json
@@ -168,7 +169,9 @@ def eval_command(
             return lambda n=1: bars.advance(task, n)
 
         try:
-            doc = evaluate(run_or_model, _csv(suite) or [], limit, out, cfg, progress, resume)
+            doc = evaluate(
+                run_or_model, _csv(suite) or [], limit, out, cfg, progress, resume, overwrite
+            )
         except (ValueError, FileNotFoundError, KeyError, RuntimeError) as e:
             err.print(f"[red]eval failed:[/red] {e}")
             raise typer.Exit(1) from e

@@ -19,6 +19,7 @@ def export(
         help="alpaca (JSON array), sharegpt (JSON array) or messages (JSONL).",
     ),
     tags: bool = typer.Option(True, help="Also write id, source and category on each record."),
+    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
 ) -> None:
     """Export POOL as alpaca / sharegpt JSON or messages JSONL."""
     from rich.console import Console
@@ -28,7 +29,7 @@ def export(
 
     err = Console(stderr=True)
     try:
-        s = export_pool(pool, out, fmt, tags=tags)
+        s = export_pool(pool, out, fmt, tags=tags, overwrite=overwrite)
     except (IngestError, ValueError) as e:
         raise fail(e) from None
     Console().print(f"wrote {s.written:,} records to {s.out} ({s.format})")

@@ -24,6 +24,7 @@ def _fail(e: Exception) -> None:
 def build(
     spec: Annotated[Path, typer.Argument(help="Mixture spec (YAML).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Mixture pool to write.")],
+    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
 ) -> None:
     """Sample SPEC into the pool OUT; exact ids per component go to OUT.mix.json."""
     from instructmine.atomic import OutputPathError
@@ -32,7 +33,7 @@ def build(
     from instructmine.mix.spec import MixSpecError
 
     try:
-        s = build_mixture(spec, out)
+        s = build_mixture(spec, out, overwrite=overwrite)
     except (MixSpecError, PoolError, OutputPathError) as e:
         _fail(e)
     state = "up to date" if s.up_to_date else "wrote"

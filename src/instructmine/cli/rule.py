@@ -23,6 +23,7 @@ def fit(
     description: Annotated[
         str | None, typer.Option(help="What the rule is, stored before the fit's own line.")
     ] = None,
+    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
 ) -> None:
     """Fit log eval loss on indicator aggregates; print the regression table; write RULE.json."""
     from pydantic import ValidationError
@@ -39,7 +40,7 @@ def fit(
     except ValidationError as e:
         raise fail(e, 2) from None  # an option value: a usage error
     try:
-        rule, skipped = fit_rule(experiments, out, cfg)
+        rule, skipped = fit_rule(experiments, out, cfg, overwrite)
     except (ValueError, OSError) as e:
         raise fail(e) from None
     console = Console()
@@ -52,6 +53,7 @@ def rank(
     scores: Annotated[Path, typer.Argument(help="Score folder (scores.json) or a Parquet file.")],
     rule: Annotated[str, typer.Option(help="RULE.json or a built-in name (see `rules`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="RANKED.parquet to write.")],
+    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
 ) -> None:
     """Predicted log eval loss per record (lower is better), ranked; streamed over any size."""
     from rich.console import Console
@@ -61,7 +63,7 @@ def rank(
     from instructmine.rule.rank import rank_pool
 
     try:
-        summary = rank_pool(scores, rule, out, progress=True)
+        summary = rank_pool(scores, rule, out, progress=True, overwrite=overwrite)
     except (ValueError, OSError) as e:
         raise fail(e) from None
     state = "unchanged, kept" if summary.skipped else "wrote"

@@ -48,6 +48,7 @@ def select(
     ] = None,
     embeddings: Annotated[str, typer.Option(help="Indicator whose embeddings to use.")] = "knn_6",
     backend: Annotated[str, typer.Option(help="Diversity search: numpy or faiss.")] = "numpy",
+    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
 ) -> None:
     """Select records by a score; writes OUT and the manifest OUT.select.json."""
     from rich.console import Console
@@ -86,6 +87,7 @@ def select(
             clusters=clusters,
             queries=queries,
             work_dir=work_dir,
+            overwrite=overwrite,
         )
     except (ValueError, PoolError, FileNotFoundError) as e:
         raise fail(e) from None

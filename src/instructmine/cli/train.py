@@ -61,8 +61,8 @@ def train(
 
     def kept() -> str:
         return (
-            f"{out} holds an unfinished run (no metrics.json), which is not kept; re-run the "
-            "same command to train again from the start"
+            f"the unfinished run was not kept ({out} is as it was); re-run the same command "
+            "to train again from the start"
         )
 
     with on_interrupt(kept):

@@ -159,6 +159,7 @@ def evaluate(
     config: EvalConfig | None = None,
     progress: Progress | None = None,
     resume: bool = True,
+    overwrite: bool = False,
 ) -> dict:
     """Evaluate a model or run folder on the named suites; write and return the results dict.
 
@@ -178,11 +179,14 @@ def evaluate(
             "the chat suite needs a judge: pass --judge-url/--judge-model (OpenAI-compatible "
             "server) or --judge-local MODEL"
         )
+    from instructmine.atomic import refuse_foreign
     from instructmine.fingerprint import model_fingerprint
     from instructmine.stage import Stage, read_manifest
 
-    fingerprint = model_fingerprint(model_or_run)
     out_path = Path(out) if out else None
+    if out_path is not None:
+        refuse_foreign([out_path], None, overwrite)
+    fingerprint = model_fingerprint(model_or_run)
     stage = Stage(
         "evaluate",
         STAGE_VERSION,

@@ -8,6 +8,7 @@ go to ``POOL.rejects.jsonl`` with file, line/index and reason (or stop the run w
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import re
@@ -121,20 +122,38 @@ def _parts(spec: SourceSpec, opts: IngestOptions, skipped: list[str]):
             for label, items in saved_dataset_parts(p, opts.split):
                 yield label, lambda items=items: items
             return
-        files = sorted(f for f in p.rglob("*") if f.is_file())
+        entries = sorted(p.rglob("*"))
+        files = [f for f in entries if f.is_file()]
         data = [f for f in files if is_data_file(f)]
         skipped.extend(str(f) for f in files if not is_data_file(f))
+        skipped.extend(f"{f} ({why})" for f in entries if (why := broken_link(f)))
         if not data:
             raise IngestError(
                 f"{p}: folder has no data files (.json, .jsonl, .parquet, .csv, optionally .gz)"
             )
         for f in data:
             yield str(f), lambda f=f: _read(f, opts)
+    elif broken_link(p):
+        raise IngestError(f"{spec.path}: {broken_link(p)}; fix or remove the link")
     elif p.suffix.lower() in _SUFFIXES or not _HUB_ID.match(spec.path):
         raise IngestError(f"{spec.path}: no such file or folder")
     else:
         repo = spec.path.removeprefix("hf://")
         yield f"hf://{repo}", lambda: hub_items(repo, opts.split, opts.config)
+
+
+def broken_link(path: Path) -> str | None:
+    """Why ``path`` is a symbolic link that cannot be read (a loop, or a missing target), or
+    None (not a link, or a good one)."""
+    if not path.is_symlink():
+        return None
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        return f"a dangling symbolic link (its target {os.readlink(path)} does not exist)"
+    return None
 
 
 def _read(path: Path, opts: IngestOptions) -> Iterator[Item]:

@@ -9,12 +9,13 @@ line the CLI prints; the temporary name an atomic write used is shown as the fil
 from __future__ import annotations
 
 import errno
+import os
 import re
 
 from instructmine.atomic import TMP_PREFIX
 
 _TMP_NAME = re.compile(re.escape(TMP_PREFIX) + r"[0-9a-f]{12}-")
-_ERRNO_IN_TEXT = re.compile(r"\[errno (\d+)\]", re.IGNORECASE)
+_ERRNO_IN_TEXT = re.compile(r"\[errno (\d+)\]|\(os error (\d+)\)", re.IGNORECASE)
 
 _FIX = {
     errno.ENOSPC: "the disk is full: free some space and re-run",
@@ -37,7 +38,20 @@ def error_number(e: OSError) -> int | None:
     if e.errno:
         return e.errno
     m = _ERRNO_IN_TEXT.search(str(e))
-    return int(m.group(1)) if m else None
+    return int(m.group(1) or m.group(2)) if m else None
+
+
+def as_os_error(e: BaseException) -> OSError | None:
+    """``e`` when it is an ``OSError``; a library's own error that wraps one and says so only
+    in its text (safetensors: ``I/O error: File too large (os error 27)``) as an ``OSError``;
+    else None."""
+    if isinstance(e, OSError):
+        return e
+    m = _ERRNO_IN_TEXT.search(str(e)) if isinstance(e, Exception) else None
+    if m is None:
+        return None
+    number = int(m.group(1) or m.group(2))
+    return OSError(number, os.strerror(number))
 
 
 def shown_path(name: object) -> str:

@@ -141,7 +141,12 @@ def iter_file(
     """
     if encoding_errors not in ENCODING_ERRORS:
         raise IngestError(f"--encoding-errors must be one of {ENCODING_ERRORS}")
-    kind, compressed = sniff(path)
+    try:
+        kind, compressed = sniff(path)
+    except OSError as e:  # unreadable (permissions, a link loop, an I/O error): a file error
+        from instructmine.io.oserrors import describe
+
+        raise IngestError(describe(e)) from None
     if kind == "jsonl":
         return _iter_jsonl(path, compressed, max_record_bytes, encoding_errors)
     if kind == "json":

@@ -189,8 +189,19 @@ def _split(ids: list[str], counts: dict[str, int]) -> dict[str, list[str]]:
     return out
 
 
+def _refuse_empty(spec: MixSpec, counts: dict[str, int], where: str) -> None:
+    """An empty mixture, or a component asked for ``count: 0``, is a spec error."""
+    zero = [n for n, c in spec.components.items() if c.count is not None and c.count == 0]
+    if zero:
+        raise MixSpecError(
+            f"{where}: component {zero[0]!r} has count: 0; give it a count above 0, or remove it"
+        )
+    if sum(counts.values()) == 0:
+        raise MixSpecError(f"{where}: the mixture would hold no records; give it a size")
+
+
 def build_mixture(
-    spec: MixSpec | Path | str, out: Path | str, where: str | None = None
+    spec: MixSpec | Path | str, out: Path | str, where: str | None = None, overwrite: bool = False
 ) -> MixSummary:
     """Sample ``spec`` (a :class:`MixSpec` or a YAML path) into the pool ``out``.
 
@@ -210,9 +221,11 @@ def build_mixture(
     where = where or "mixture spec"
     out = Path(out)
     counts = resolve_counts(spec, where)
+    _refuse_empty(spec, counts, where)
     pools = {f"pool:{n}": c.pool for n, c in spec.components.items()}
     pools.update({f"ranked:{n}": c.select.ranked for n, c in spec.components.items() if c.select})
     atomic.refuse_overwriting_inputs([out, manifest_path(out)], list(pools.values()))
+    atomic.refuse_foreign([out], manifest_path(out), overwrite)
     for name, comp in spec.components.items():
         if not Path(comp.pool).is_file():
             raise MixSpecError(

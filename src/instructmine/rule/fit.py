@@ -116,7 +116,9 @@ def _num(v: float | None) -> float | None:
     return None if v is None or not np.isfinite(v) else float(v)
 
 
-def fit_rule(experiments: Path | str, out: Path | str, cfg: FitConfig) -> tuple[Rule, bool]:
+def fit_rule(
+    experiments: Path | str, out: Path | str, cfg: FitConfig, overwrite: bool = False
+) -> tuple[Rule, bool]:
     """The fit stage: write the rule to ``out`` and its manifest beside it; skip when unchanged.
 
     Returns the rule and whether the stage was skipped.
@@ -127,6 +129,7 @@ def fit_rule(experiments: Path | str, out: Path | str, cfg: FitConfig) -> tuple[
     out = Path(out)
     atomic.refuse_overwriting_inputs([out], [experiments])
     manifest = out.with_name(out.stem + ".fit.json")
+    atomic.refuse_foreign([out], manifest, overwrite)
     stage = Stage("fit", STAGE_VERSION, cfg.model_dump(mode="json"), {"experiments": experiments})
     stage.outputs = [out]
     if stage.done(manifest) is not None:

@@ -124,6 +124,7 @@ def run_select(
     clusters: Path | str | None = None,
     queries: Path | str | None = None,
     work_dir: Path | str | None = None,
+    overwrite: bool = False,
 ) -> SelectSummary:
     """Select records of POOL (default: RANKED itself) by the ranking; write OUT + manifest.
 
@@ -135,7 +136,7 @@ def run_select(
     ``$INSTRUCTMINE_CACHE/rds`` (shared by every selection of the same records with the
     same model, and kept across runs and checkouts).
     """
-    from instructmine.atomic import refuse_overwriting_inputs
+    from instructmine.atomic import refuse_foreign, refuse_overwriting_inputs
     from instructmine.io.pool import open_pool, require_records, write_subset
     from instructmine.select.walk import walk
     from instructmine.stage import Stage
@@ -156,6 +157,7 @@ def run_select(
         models["rds_model"] = config.rds.model
     manifest = manifest_path(out)
     refuse_overwriting_inputs([out, manifest], list(inputs.values()))
+    refuse_foreign([out], manifest, overwrite)
     stage = Stage(
         "select", STAGE_VERSION, config.model_dump(mode="json"), inputs, [out], models=models
     )
@@ -172,6 +174,11 @@ def run_select(
         if config.method == "ifd":
             require_ifd(ranked, scores)
         ids, values = load_ranking(ranked, config.by, scores)
+    if config.top is not None and config.top > len(ids):
+        raise ValueError(
+            f"--top {config.top} asks for more records than {ranked} ranks ({len(ids)}); "
+            f"give --top {len(ids)} or fewer, or --frac"
+        )
     groups: dict[str, np.ndarray] = {}
     columns = sorted({q.column for q in config.quotas})
     if columns:
