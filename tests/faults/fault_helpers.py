@@ -53,9 +53,33 @@ def file_size_limit(limit: int) -> Iterator[None]:
         signal.signal(signal.SIGXFSZ, handler)
 
 
-def _limits(fsize: int | None = None, address_space: int | None = None):
+def drop_root_file_powers() -> None:
+    """Make file permissions bind this process even as root: drop ``CAP_DAC_OVERRIDE`` and
+    ``CAP_DAC_READ_SEARCH`` from the capability bounding set (kept off after ``exec``), so a
+    ``chmod 000`` file is unreadable and a ``chmod 555`` folder unwritable, as for a user."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def permissions_bind() -> bool:
+    """True when a subprocess can be made to obey file permissions (see above)."""
+    if os.geteuid() != 0:
+        return True
+    probe = subprocess.run(
+        [sys.executable, "-c", "pass"], preexec_fn=drop_root_file_powers, capture_output=True
+    )
+    return probe.returncode == 0
+
+
+def _limits(fsize: int | None = None, address_space: int | None = None, as_user: bool = False):
     def apply() -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # a background job may inherit SIG_IGN
+        if as_user and os.geteuid() == 0:
+            drop_root_file_powers()
         if fsize is not None:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes then fail with EFBIG
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -65,8 +89,9 @@ def _limits(fsize: int | None = None, address_space: int | None = None):
     return apply
 
 
-def run(*args, cwd: Path, fsize: int | None = None, timeout: float = 300):
-    """Run ``instructmine ARGS``; ``fsize`` caps the size of any file it writes (disk full)."""
+def run(*args, cwd: Path, fsize: int | None = None, as_user: bool = False, timeout: float = 300):
+    """Run ``instructmine ARGS``; ``fsize`` caps the size of any file it writes (disk full);
+    ``as_user``: file permissions bind it even when the tests run as root."""
     return subprocess.run(
         [*CLI, *map(str, args)],
         capture_output=True,
@@ -74,7 +99,7 @@ def run(*args, cwd: Path, fsize: int | None = None, timeout: float = 300):
         cwd=cwd,
         env=env(),
         timeout=timeout,
-        preexec_fn=_limits(fsize=fsize),
+        preexec_fn=_limits(fsize=fsize, as_user=as_user),
     )
 
 
@@ -120,11 +145,11 @@ def signal_during(
 
 
 def one_line_error(stderr: str) -> str:
-    """The single ``error:``/``interrupted:`` line a failed command printed last (no
+    """The single ``error:``/``interrupted:``/``partial input:`` line a command printed last (no
     traceback; progress lines such as training's ``step N/M`` may come before it)."""
     assert "Traceback" not in stderr, stderr
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(("error:", "interrupted:"))]
+    errors = [line for line in lines if line.startswith(("error:", "interrupted:", "partial"))]
     assert len(errors) == 1 and lines[-1] == errors[0], stderr
     assert len(errors[0]) <= 300, errors[0]
     return errors[0]

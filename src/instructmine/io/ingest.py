@@ -370,7 +370,9 @@ def manifest_path(out: Path | str) -> Path:
 def _stage(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) -> Stage:
     """The ingest stage: every source path (and the references file) is an input; a hub id
     cannot be hashed, so an ingest reading one always runs."""
-    inputs: dict[str, Path | str] = {f"source[{i}]": s.path for i, s in enumerate(specs)}
+    inputs: dict[str, Path | str] = {
+        f"source[{i}]": s.path for i, s in enumerate(specs) if _readable(s.path)
+    }  # an unreadable source is a file error of the run, not a digest to record
     if opts.references is not None:
         inputs["references"] = opts.references
     config = {
@@ -378,6 +380,22 @@ def _stage(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) -> Stage
         "sources": [s.model_dump(mode="json") for s in specs],
     }
     return Stage("ingest", 1, config, inputs=inputs, outputs=[out, rejects_path(out)])
+
+
+def _readable(path: str | Path) -> bool:
+    """True when every file of ``path`` (a file, or a folder's files) can be opened; a
+    source that is not a local path (a hub id) counts as readable (it is not hashed)."""
+    p = Path(path)
+    try:
+        files = (
+            [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()] if p.is_dir() else []
+        )
+        for f in files:
+            with open(f, "rb"):
+                pass
+    except OSError:
+        return False
+    return True
 
 
 def as_spec(src: str | Path | SourceSpec) -> SourceSpec:

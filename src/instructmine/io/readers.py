@@ -310,7 +310,10 @@ def _iter_parquet(path: Path, batch_rows: int, max_bytes: int) -> Iterator[Item]
     except Exception as e:  # pyarrow raises ArrowInvalid / OSError for corrupt files
         raise IngestError(f"{path}: not a readable Parquet file ({e})") from e
     index = 0
-    batches = pf.iter_batches(batch_size=batch_rows)
+    # one row group at a time: a corrupt one ends the file after every row before it
+    batches = (
+        b for g in range(pf.num_row_groups) for b in pf.iter_batches(batch_rows, row_groups=[g])
+    )
     while True:
         try:
             batch = next(batches, None)
