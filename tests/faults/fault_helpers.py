@@ -30,7 +30,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 def leftovers(folder: Path) -> list[str]:
     """Temporaries (``.tmp-*``) and empty folders under ``folder``: what a fault must not leave."""
-    found = [p for p in folder.rglob(".tmp-*")]
+    found = [p for p in folder.rglob(".tmp-*")] + [p for p in folder.rglob(".mix-*")]
     found += [p for p in folder.rglob("*") if p.is_dir() and not any(p.iterdir())]
     return sorted(str(p.relative_to(folder)) for p in found)
 

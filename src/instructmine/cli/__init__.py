@@ -5,8 +5,13 @@ Verb modules import only typer at module level, so ``instructmine --help`` stays
 
 import importlib
 import os
+import sys
 
-from instructmine.cli.app import app
+try:  # a Ctrl-C while the verbs load: one line, not a traceback
+    from instructmine.cli.app import app
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted: nothing was done\n")
+    raise SystemExit(130) from None
 
 # With default OpenMP spinning, torch slows 4-7x when another process shares the cores
 # (measured here: docs/evaluation.md); a user setting wins.
@@ -32,8 +37,12 @@ VERBS = (
     "compare",
 )
 
-for _verb in VERBS:
-    importlib.import_module(f"instructmine.cli.{_verb}")
+try:
+    for _verb in VERBS:
+        importlib.import_module(f"instructmine.cli.{_verb}")
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted: nothing was done\n")
+    raise SystemExit(130) from None
 
 
 def main() -> None:
@@ -43,6 +52,17 @@ def main() -> None:
     unwrap_when_piped()
     try:
         app()
+    except SystemExit as e:
+        from instructmine.cli.interrupt import UNREPORTED, unreported_interrupt
+
+        if unreported_interrupt(e.code):  # never a silent 130
+            from instructmine.cli.output import fail
+
+            fail(UNREPORTED, 130, label="interrupted")
+        raise
+    except KeyboardInterrupt:  # before typer took over (parsing the command line)
+        sys.stderr.write("interrupted: nothing was done\n")
+        raise SystemExit(130) from None
     except Exception as e:  # a file-system fault no verb caught: one line, never a traceback
         from instructmine.cli.output import fail
         from instructmine.io.oserrors import as_os_error, describe

@@ -11,6 +11,7 @@ and ``meta.mix_repeat_of`` naming the original id.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -249,7 +250,11 @@ def build_mixture(
         return summary
     picked = _sample(spec, counts, where)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".mix-") as tmp:
+    prefix = f".mix-{out.name}-"
+    for stale in out.parent.glob(atomic.glob_escape(prefix) + "*"):  # a killed build's
+        shutil.rmtree(stale, ignore_errors=True)
+    atomic.remove_stale_for(out)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=prefix) as tmp:
         table, repeats = _assemble(spec, picked, Path(tmp))
     atomic.write_table(table, out, compression="zstd")
     summary = MixSummary(
