@@ -48,7 +48,7 @@ def _rule(tmp_path, none=False, **term):
     [
         ({"std": 0}, "terms.0.std: must be a finite number above 0"),
         ({"std": math.nan}, "terms.0.std"),
-        ({"coef": math.nan}, "terms.0.coef: must be a finite number"),
+        ({"coef": math.nan}, "terms.0.coef: Input should be a finite number"),
         ({"mean": math.inf}, "terms.0.mean"),
         ({"none": True}, "at least one term"),
     ],

@@ -26,8 +26,8 @@ class RuleTerm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     aggregate: str
-    coef: float
-    mean: float = 0.0
+    coef: float = Field(allow_inf_nan=False)
+    mean: float = Field(0.0, allow_inf_nan=False)
     std: float = 1.0
     se: float | None = None
     pvalue: float | None = None
@@ -36,13 +36,6 @@ class RuleTerm(BaseModel):
     boot_low: float | None = None
     boot_high: float | None = None
     vif: float | None = None
-
-    @field_validator("coef", "mean")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not np.isfinite(v):
-            raise ValueError(f"must be a finite number, got {v}")
-        return v
 
     @field_validator("std")
     @classmethod
@@ -93,18 +86,11 @@ class Rule(BaseModel):
     description: str = ""
     quoted_from_paper: bool = False
     citation: str | None = None
-    intercept: float
+    intercept: float = Field(allow_inf_nan=False)
     terms: list[RuleTerm]
     indicators: list[IndicatorNeed] = Field(default_factory=list)
     fit: dict[str, Any] | None = None
     provenance: Provenance | None = None
-
-    @field_validator("intercept")
-    @classmethod
-    def _finite_intercept(cls, v: float) -> float:
-        if not np.isfinite(v):
-            raise ValueError(f"must be a finite number, got {v}")
-        return v
 
     @field_validator("terms")
     @classmethod
