@@ -157,3 +157,23 @@ def _alpaca(tmp_path):
     path = tmp_path / "src.jsonl"
     path.write_text(json.dumps({"instruction": "Hi?", "input": "", "output": "Hello."}) + "\n")
     return path
+
+
+def test_select_and_eval_refuse_a_foreign_output(tmp_path):
+    from instructmine.evaluate.run import evaluate
+    from instructmine.select.config import SelectConfig
+    from instructmine.select.run import run_select
+
+    ranked = tmp_path / "ranked.parquet"
+    ids = [f"s{i}" for i in range(20)]
+    pq.write_table(
+        pa.table({"id": ids, "predicted_log_loss": [float(i) for i in range(20)]}), ranked
+    )
+    pool = _pool(tmp_path / "pool.parquet")
+    out = tmp_path / "some.json"
+    before = _foreign(out)
+    with pytest.raises(OutputPathError, match="--overwrite"):
+        run_select(ranked, out, SelectConfig(top=5), pool=pool)
+    with pytest.raises(OutputPathError, match="--overwrite"):  # before any model is loaded
+        evaluate("no-such-model", suites=["loss"], out=out)
+    assert out.read_bytes() == before

@@ -59,6 +59,11 @@ def main() -> None:
             from instructmine.cli.output import fail
 
             fail(UNREPORTED, 130, label="interrupted")
+        # the exit status is decided: a Ctrl-C while the interpreter shuts down (joining
+        # threads, freeing models) must not turn a finished command into a silent failure
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise
     except KeyboardInterrupt:  # before typer took over (parsing the command line)
         sys.stderr.write("interrupted: nothing was done\n")
