@@ -41,17 +41,18 @@ def locked(path: Path | str) -> Iterator[None]:
         os.close(fd)
 
 
-def claim(path: Path | str) -> int | None:
-    """Non-blocking exclusive ``flock`` on ``path`` (created): the open fd, or None when another
-    process holds it. Close the fd to release; the kernel releases it if this process dies
-    (SIGKILL included), so a killed worker's unit is free for the next one."""
+def claim(path: Path | str, block: bool = False) -> int | None:
+    """Exclusive ``flock`` on ``path`` (created): the open fd, or None when another process
+    holds it (with ``block``, wait for it instead). Close the fd to release; the kernel
+    releases it if this process dies (SIGKILL included), so a killed worker's unit is free for
+    the next one."""
     import fcntl
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX if block else fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         return None

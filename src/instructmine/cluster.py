@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Runner = Literal["local", "ray"]
+Runner = Literal["local", "inline", "processes", "ray"]  # execute.backend_name maps them
 
 INSTALL_HINT = "pip install 'instructmine[ray]'"
 
@@ -127,7 +127,9 @@ class RaySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    runner: Runner = Field("local", description="'local' processes or 'ray' tasks")
+    runner: Runner = Field(
+        "local", description="'local' (inline, or processes when workers > 1), or 'ray' tasks"
+    )
     ray_address: str | None = Field("auto", description="'auto', 'host:port' or None: private")
     ray_resources: TaskResources = Field(
         default_factory=TaskResources, description="what each Ray task asks for"

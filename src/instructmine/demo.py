@@ -57,6 +57,7 @@ def run_demo(out: Path, console: Console | None = None) -> None:
         sample_sources,
     )
     from instructmine.pool_stats import pool_stats, print_stats
+    from instructmine.progress import section
     from instructmine.rule.rules import load_rule
     from instructmine.scoring import score_pool
     from instructmine.scoring.render import render_summary
@@ -66,14 +67,14 @@ def run_demo(out: Path, console: Console | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
-    console.rule("[bold]1. Ingest the bundled sample (chat, code, NLP tasks)")
+    section(console, "[bold]1. Ingest the bundled sample (chat, code, NLP tasks)")
     pool = out / "pool.parquet"
     print_summary(ingest(sample_sources(), pool, force_category=True), console=console)
     print_stats(pool_stats(pool), console=console)
     eval_pool = out / "eval.parquet"
     print_summary(ingest([sample_eval_path()], eval_pool, source="self_instruct_eval"), console)
 
-    console.rule(f"[bold]2. Score {SCORE_RECORDS} examples with the default offline indicators")
+    section(console, f"[bold]2. Score {SCORE_RECORDS} examples with the default offline indicators")
     demo_pool = _spread(pool, out / "demo_pool.parquet", SCORE_RECORDS)
     summary = score_pool(  # the rule's parameters: its coefficients are on those scales
         demo_pool,
@@ -83,7 +84,7 @@ def run_demo(out: Path, console: Console | None = None) -> None:
     )
     render_summary(summary, console=console)
 
-    console.rule(f"[bold]3. LoRA fine-tune of {DEMO_MODEL} on {TRAIN_RECORDS} examples")
+    section(console, f"[bold]3. LoRA fine-tune of {DEMO_MODEL} on {TRAIN_RECORDS} examples")
     train_pool = _spread(demo_pool, out / "train_pool.parquet", TRAIN_RECORDS)
     config = TrainConfig(
         model=DEMO_MODEL,
@@ -99,7 +100,7 @@ def run_demo(out: Path, console: Console | None = None) -> None:
         f"{run.eval_loss_after:.3f}; {run.tokens_per_second:.0f} tokens/s"
     )
 
-    console.rule("[bold]4. Evaluate the fine-tuned model (NLP, code, chat, eval loss)")
+    section(console, "[bold]4. Evaluate the fine-tuned model (NLP, code, chat, eval loss)")
     root = sample_eval_dir()  # the same self-instruct file as eval.parquet: the losses agree
     cfg = demo_config().model_copy(
         update={"data_dir": str(root), "benchmarks_dir": str(root / "benchmarks")}
@@ -113,9 +114,10 @@ def run_demo(out: Path, console: Console | None = None) -> None:
         f" suite {suite['loss']:.4f} ({suite['n_scored']} items, merged weights reloaded)"
     )
 
-    console.rule(
+    section(
+        console,
         f"[bold]5. Selection: top {SELECT_RECORDS} by rule {DEMO_RULE} vs "
-        f"{SELECT_RECORDS} at random"
+        f"{SELECT_RECORDS} at random",
     )
     arms = selection_step(out, demo_pool, out / "scores", SELECT_RECORDS, config, console)
     render_arms(
@@ -126,4 +128,6 @@ def run_demo(out: Path, console: Console | None = None) -> None:
         console,
     )
 
-    console.rule(f"[bold]Demo finished in {time.perf_counter() - started:.0f} s; outputs in {out}")
+    section(
+        console, f"[bold]Demo finished in {time.perf_counter() - started:.0f} s; outputs in {out}"
+    )

@@ -74,3 +74,19 @@ def parse_overrides(
     for assignment in assignments:
         apply_override(data, assignment, option, min_depth)
     return data
+
+
+def with_overrides(config: Any, assignments: Iterable[str] | None, option: str = "--set") -> Any:
+    """A copy of the pydantic ``config`` with ``assignments`` applied and validated again (the
+    same model class); ``config`` itself when there are none."""
+    from pydantic import ValidationError
+
+    from instructmine.config_errors import SettingError, describe_validation
+
+    if not assignments:
+        return config
+    data = parse_overrides(assignments, option, base=config.model_dump(mode="json"))
+    try:
+        return type(config).model_validate(data)
+    except ValidationError as e:
+        raise SettingError(describe_validation(e, option)) from e

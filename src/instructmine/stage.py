@@ -19,14 +19,15 @@ Inputs that are not local files or folders (a hub dataset id) can't be hashed: s
 always runs. A hub *model* is named by the revision found in the local cache, or by its id
 alone when none is cached (the one place a name stands in for content).
 
-Usage inside a stage function::
+Every stage function returns a :class:`StageResult` (its summary plus ``skipped``,
+``outputs`` and ``manifest``); a skip is reported the same way by every verb: ``skipped``
+true. Usage inside a stage function::
 
     stage = Stage("ingest", 1, config, inputs={"a.json": path}, outputs=[pool])
-    done = stage.done(manifest_path)        # the stored document, or None
-    if done is not None:
-        return Summary.from_dict(done)
-    ...                                     # do the work, write the outputs
-    stage.write(manifest_path, summary.to_dict())
+    return run_stage(stage, manifest_path(pool, "ingest"), work, load=Summary.from_dict)
+
+or by hand: ``stage.done(manifest)`` (the stored document or None, no side effects), then
+``stage.start(manifest)``, the work, ``stage.write(manifest, summary)``.
 
 See ``docs/stages.md`` for the run-folder format and how to add a stage.
 """
@@ -36,11 +37,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from instructmine.fingerprint import (
     digest_json,
@@ -51,6 +52,42 @@ from instructmine.fingerprint import (
 from instructmine.storage import as_ref
 
 STAGE_KEY = "stage"
+RESULT_FIELDS = ("skipped", "outputs", "manifest")  # StageResult's own, never in a manifest
+R = TypeVar("R", bound="StageResult")
+
+
+def manifest_path(out: Path | str, stage: str, folder: bool = False) -> Path:
+    """Where a stage's manifest goes: ``OUT.<stage>.json`` beside a file output (``pool.parquet``
+    → ``pool.ingest.json``), or ``OUT/<stage>.json`` inside a ``folder`` output (``search/`` →
+    ``search/search.json``). The one rule every stage's manifest path follows."""
+    out = Path(out)
+    return out / f"{stage}.json" if folder else out.with_name(f"{out.stem}.{stage}.json")
+
+
+class StageResult:
+    """The base of what every stage function returns: its own summary plus these three.
+
+    ``skipped``: the manifest matched (inputs, config and outputs unchanged), so nothing ran
+    and the stored summary was returned; ``outputs``: the stage's output files or folders;
+    ``manifest``: where its manifest is. They are attributes set by :meth:`mark`, not
+    dataclass fields of a subclass, so none of them is written into a manifest (and a dict
+    result, ``evaluate``'s, can carry them too).
+    """
+
+    skipped: bool = False
+    outputs: tuple[str, ...] | list[str] = ()
+    manifest: str = ""
+
+    def stage_fields(self) -> dict[str, Any]:
+        """The three fields as a dict (for a ``--json`` summary)."""
+        return {"skipped": self.skipped, "outputs": list(self.outputs), "manifest": self.manifest}
+
+    def mark(self: R, stage: Stage, manifest: Path | str, skipped: bool) -> R:
+        """Fill in the three stage fields; returns self."""
+        self.skipped = skipped
+        self.outputs = [str(as_ref(o)) for o in stage.outputs]
+        self.manifest = str(as_ref(manifest))
+        return self
 
 
 def read_manifest(path: Path | str) -> dict[str, Any] | None:
@@ -118,19 +155,18 @@ class Stage:
     def done(self, manifest: Path | str) -> dict[str, Any] | None:
         """The stored manifest when this exact stage already finished, else None.
 
-        Also starts the clock and records the input digests used by :meth:`write`.
+        No side effects: call :meth:`start` when the stage then runs (:func:`run_stage` does).
         """
-        self._started = time.perf_counter()
         doc = read_manifest(manifest)
         block = (doc or {}).get(STAGE_KEY) or {}
-        self._input_digests = self._digests(block.get("inputs") or {})
         if not block or block.get("name") != self.name or block.get("version") != self.version:
             return None
         if block.get("config_hash") != self.config_hash:
             return None
         stored = block.get("inputs") or {}
-        if set(stored) != set(self._input_digests) or not all(
-            _same(d, stored.get(k)) for k, d in self._input_digests.items()
+        digests = self._digests(stored)
+        if set(stored) != set(digests) or not all(
+            _same(d, stored.get(k)) for k, d in digests.items()
         ):
             return None
         for ref, recorded in (block.get("outputs") or {}).items():
@@ -139,6 +175,13 @@ class Stage:
         if {str(as_ref(o)) for o in self.outputs} - set(block.get("outputs") or {}):
             return None
         return doc
+
+    def start(self, manifest: Path | str | None = None) -> None:
+        """Start the clock and take the input digests :meth:`write` records (digests of an
+        earlier ``manifest`` are reused for files whose size and mtime are unchanged)."""
+        self._started = time.perf_counter()
+        block = ((read_manifest(manifest) if manifest is not None else None) or {}).get(STAGE_KEY)
+        self._input_digests = self._digests((block or {}).get("inputs") or {})
 
     def block(self) -> dict[str, Any]:
         """The ``"stage"`` block for outputs as they are now on disk."""
@@ -162,7 +205,8 @@ class Stage:
         """
         from instructmine.storage import open_output
 
-        doc = {**dict(summary), STAGE_KEY: self.block()}
+        summary = {k: v for k, v in dict(summary).items() if k not in RESULT_FIELDS}
+        doc = {**summary, STAGE_KEY: self.block()}
         text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
         open_output(manifest).write_text(text)
         return doc
@@ -171,3 +215,29 @@ class Stage:
 def strip_stage(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A manifest's summary without the stage block."""
     return {k: v for k, v in doc.items() if k != STAGE_KEY}
+
+
+def skipped_fields(cls: type, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataclass result's fields from its stored summary, as a skipped call reports them:
+    nothing ran now (``ran`` 0, ``seconds`` 0), every unit reused."""
+    fields = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+    return {**fields, "ran": 0, "reused": doc["ran"] + doc["reused"], "seconds": 0.0}
+
+
+def run_stage(
+    stage: Stage,
+    manifest: Path | str,
+    work: Callable[[], R],
+    load: Callable[[dict[str, Any]], R],
+    summary: Callable[[R], Mapping[str, Any]] | None = None,
+) -> R:
+    """Run a stage under its manifest: the stored result (``load(summary)``, ``skipped`` set)
+    when :meth:`Stage.done` matches, else ``work()``, whose result is written as the manifest
+    (``summary(result)``, default ``result.to_dict()``) after its outputs."""
+    doc = stage.done(manifest)
+    if doc is not None:
+        return load(strip_stage(doc)).mark(stage, manifest, True)
+    stage.start(manifest)
+    result = work()
+    stage.write(manifest, summary(result) if summary is not None else result.to_dict())
+    return result.mark(stage, manifest, False)

@@ -98,11 +98,11 @@ def test_cli_reports_bad_requests(tiny_llama_dir, tmp_path):
     res = runner.invoke(
         app, ["eval", str(tiny_llama_dir), "--suite", "nlp,bogus", "-o", str(tmp_path / "r.json")]
     )
-    assert res.exit_code == 1 and "unknown suite" in res.output
+    assert res.exit_code == 2 and "unknown suite" in res.output  # a setting (robustness.md)
     res = runner.invoke(
         app, ["eval", str(tiny_llama_dir), "--suite", "chat", "-o", str(tmp_path / "r.json")]
     )
-    assert res.exit_code == 1 and "needs a judge" in res.output
+    assert res.exit_code == 2 and "needs a judge" in res.output
     res = runner.invoke(app, ["eval", str(tiny_llama_dir), "--preset", "fast"])
     assert res.exit_code == 2
 

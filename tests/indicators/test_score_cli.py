@@ -50,12 +50,12 @@ def test_score_join_and_summary(tmp_path, tiny_llama_dir):
     assert manifest["stats"]["mtld"]["n"] == 12
 
 
-def test_score_bad_inputs_exit_1_with_reason(tmp_path):
+def test_score_bad_inputs_exit_with_reason(tmp_path):
     pool = write_pool(tmp_path / "pool.parquet", alpaca_records(3))
     res = run("score", str(pool), "-o", str(tmp_path / "s"), "-i", "perplexty")
-    assert res.returncode == 1 and "Did you mean 'perplexity'" in res.stderr
+    assert res.returncode == 2 and "Did you mean 'perplexity'" in res.stderr  # a setting: 2
     res = run("score", str(pool), "-o", str(tmp_path / "s"), "-i", "mtld", "-p", "mtld.nope=1")
-    assert res.returncode == 1 and "nope" in res.stderr
+    assert res.returncode == 2 and "nope" in res.stderr
     res = run("score", str(pool), "-o", str(tmp_path / "s"), "-i", "reward")
     assert res.returncode == 1 and "none ships offline" in res.stderr
     res = run("score", str(tmp_path / "missing.parquet"), "-o", str(tmp_path / "s"))

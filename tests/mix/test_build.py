@@ -69,7 +69,7 @@ def test_build_is_deterministic_with_exact_counts_and_manifest(tmp_path, pools):
     spec2 = spec.read_text().replace("seed: 7", "seed: 8")
     (tmp_path / "s2.yaml").write_text(spec2)
     assert build_mixture(tmp_path / "s2.yaml", tmp_path / "c.parquet").ids != a.ids
-    assert build_mixture(spec, tmp_path / "a.parquet").up_to_date
+    assert build_mixture(spec, tmp_path / "a.parquet").skipped
 
 
 def test_same_ids_in_a_fresh_process(tmp_path, pools):

@@ -145,4 +145,4 @@ def test_grid_run_resume_and_optimise(tmp_path, pools):
     assert len(results.read_text().splitlines()) == 11  # the proposal's seed is not re-run
     assert json.loads((tmp_path / "out" / "results.proposal.json").read_text())["rows"] == 9
     no_grid = cli(*args, "--no-plot", "--run")
-    assert no_grid.returncode == 1 and "--run needs --grid" in no_grid.stderr
+    assert no_grid.returncode == 2 and "--run needs --grid" in no_grid.stderr

@@ -49,13 +49,13 @@ def test_top_n_exact_deterministic_and_skipped_when_unchanged(pool, tmp_path):
     out = tmp_path / "top.parquet"
     s = run_select(ranked, out, SelectConfig(top=37), pool=path)
     want = _expected(rows, 37)
-    assert s.ids == want and s.selected == 37 and not s.skipped_stage
+    assert s.ids == want and s.selected == 37 and not s.skipped
     assert set(read_pool(out)["id"].to_pylist()) == set(want)
     doc = json.loads(manifest_path(out).read_text())
     assert doc["ids"] == want and doc["stage"]["name"] == "select"
     assert doc["threshold_reached"] == dict((r[0], r[1]) for r in rows)[want[-1]]
     again = run_select(ranked, out, SelectConfig(top=37), pool=path)
-    assert again.skipped_stage and again.ids == want
+    assert again.skipped and again.ids == want
     # the same ranking in another row order selects the same records
     t = pq.read_table(ranked)
     pq.write_table(t.take(pa.array(list(range(t.num_rows))[::-1])), tmp_path / "rev.parquet")
@@ -97,7 +97,7 @@ def test_quota_per_source(pool, tmp_path):
             dolly += 1
         want.append(rid)
     assert s.ids == want[:60]
-    assert s.skipped["quota"] > 0
+    assert s.passed_over["quota"] > 0
     star = run_select(
         ranked,
         tmp_path / "s.parquet",
@@ -146,7 +146,7 @@ def test_dedup_clusters_count_once(tmp_path):
     assert len(set(members)) == 20 == len(s.ids)
     # copies first (tied, so by id), then originals in order, those with a chosen copy skipped
     want = sorted(dup_of) + [ids[i] for i in range(40) if i % 4][:10]
-    assert s.ids == want and s.skipped["cluster"] == 4
+    assert s.ids == want and s.passed_over["cluster"] == 4
 
 
 def test_errors_name_the_fix(pool, tmp_path):

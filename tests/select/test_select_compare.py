@@ -131,7 +131,7 @@ def test_set_overrides_split_the_methods_and_a_later_run_adds_the_rest(
     assert (result.ran, result.reused) == (4, 5)
     assert (out / "results.jsonl").read_bytes().startswith(first)
     bad = run_cli("select-compare", path, "--set", "nosuch=1")
-    assert bad.returncode == 1 and "compare.yaml" in bad.stderr and "nosuch" in bad.stderr
+    assert bad.returncode == 2 and "compare.yaml" in bad.stderr and "nosuch" in bad.stderr
 
 
 def test_two_processes_share_the_units_and_wait_for_a_held_one(compare_yaml, tmp_path):

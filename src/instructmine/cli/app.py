@@ -2,8 +2,11 @@
 
 import typer
 
+from instructmine.cli.errors import OneLineErrors
+
 app = typer.Typer(
     name="instructmine",
+    cls=OneLineErrors,
     help="Score, select and mix instruction-tuning data; fine-tune, evaluate and report.",
     no_args_is_help=True,
     add_completion=False,

@@ -1,37 +1,47 @@
 """``instructmine export``: write a pool for LLaMA-Factory, axolotl or TRL."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from instructmine.cli.app import app
+from instructmine.cli.options import AsJson, Overwrite, out_option
+
+
+class ExportFormat(StrEnum):
+    """Values of ``--format``."""
+
+    alpaca = "alpaca"
+    sharegpt = "sharegpt"
+    messages = "messages"
+
+
+Format = Annotated[
+    ExportFormat,
+    typer.Option(
+        "--format", "-f", help="alpaca (JSON array), sharegpt (JSON array) or messages (JSONL)."
+    ),
+]
+Tags = Annotated[bool, typer.Option(help="Also write id, source and category on each record.")]
 
 
 @app.command()
 def export(
     pool: Annotated[Path, typer.Argument(help="Pool Parquet file.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")],
-    fmt: str = typer.Option(
-        "messages",
-        "--format",
-        "-f",
-        help="alpaca (JSON array), sharegpt (JSON array) or messages (JSONL).",
-    ),
-    tags: bool = typer.Option(True, help="Also write id, source and category on each record."),
-    overwrite: bool = typer.Option(False, help="Replace an OUT that instructmine did not write."),
+    out: Annotated[Path, out_option("Output file.")],
+    fmt: Format = ExportFormat.messages,
+    tags: Tags = True,
+    as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Export POOL as alpaca / sharegpt JSON or messages JSONL."""
-    from rich.console import Console
+    from dataclasses import asdict
 
-    from instructmine.cli.output import fail
-    from instructmine.io import IngestError, export_pool
+    from instructmine.cli.output import print_json
+    from instructmine.io import export_pool
+    from instructmine.io.command import render_export
 
-    err = Console(stderr=True)
-    try:
-        s = export_pool(pool, out, fmt, tags=tags, overwrite=overwrite)
-    except (IngestError, ValueError) as e:
-        raise fail(e) from None
-    Console().print(f"wrote {s.written:,} records to {s.out} ({s.format})")
-    if s.skipped:
-        err.print(f"[yellow]skipped {s.skipped:,} records[/] (reasons in {s.skipped_path})")
+    s = export_pool(pool, out, fmt.value, tags=tags, overwrite=overwrite)
+    print_json(asdict(s)) if as_json else render_export(s)

@@ -1,43 +1,19 @@
 """``instructmine indicators``: list every indicator, its model, parameters and columns."""
 
-from typing import Annotated
-
-import typer
+import typer  # noqa: F401  (every verb module imports typer first)
 
 from instructmine.cli.app import app
+from instructmine.cli.options import AsJson
 
 
 @app.command()
-def indicators(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-) -> None:
+def indicators(as_json: AsJson = False) -> None:
     """List the registered indicators: model (and whether it is the paper's or an offline
     substitute), parameters with defaults, output columns, and the default set."""
-    import json
-
     from rich.console import Console
-    from rich.table import Table
 
-    from instructmine.indicators.catalog import catalog
+    from instructmine.cli.output import print_json
+    from instructmine.indicators.catalog import catalog, catalog_table
 
     rows = catalog()
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    table = Table(title="Indicators (default set marked *)", show_lines=True)
-    for col in ("name", "columns", "model", "paper model", "params", "note"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        params = ", ".join(f"{k}={v!r}" for k, v in r["params"].items())
-        model = r["model"] or "-"
-        if r["model_status"]:
-            model += f"\n({r['model_status']})"
-        table.add_row(
-            r["name"] + (" *" if r["default"] else ""),
-            ", ".join(r["columns"]),
-            model,
-            r["paper_model"] or "-",
-            params,
-            r["note"],
-        )
-    Console().print(table)
+    print_json(rows) if as_json else Console().print(catalog_table(rows))

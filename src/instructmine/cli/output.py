@@ -4,7 +4,8 @@ Rich wraps at 80 columns when it cannot see a terminal: table cells and error li
 in the middle of file names. Piped output gets a wide virtual width instead, so every table row
 and every message stays on one line (``grep``, ``cut`` and log readers see whole lines). A
 user's own ``COLUMNS`` always wins. ``--help`` is left alone: its panels fill the width, so a
-wide virtual width would pad every line of piped help with thousands of spaces.
+wide virtual width would pad every line of piped help with thousands of spaces. Rules and
+separators stay narrow whatever the width (:func:`instructmine.progress.section`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import sys
 
 PIPED_WIDTH = 4000
+ERROR_WIDTH = 300  # the longest error line printed, label included
 
 
 def unwrap_when_piped() -> None:
@@ -30,16 +32,37 @@ def _isatty(stream) -> bool:
         return False
 
 
+def one_line(text: object, limit: int = ERROR_WIDTH) -> str:
+    """``text`` on one line (runs of whitespace and newlines become one space), cut to
+    ``limit`` characters with an ellipsis."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def fail(message: object, code: int = 1, label: str = "error") -> Exception:
-    """Print ``LABEL: MESSAGE`` to stderr as one line (never wrapped, no markup read from the
-    message) and return the ``typer.Exit`` to raise: ``raise fail(e) from None``."""
+    """Print ``LABEL: MESSAGE`` to stderr as one line of at most :data:`ERROR_WIDTH`
+    characters (never wrapped, no markup read from the message) and return the
+    ``typer.Exit`` to raise: ``raise fail(e) from None``. An exception is described by
+    :func:`instructmine.cli.errors.describe` (settings errors name the key and the closest
+    valid one)."""
     import typer
     from rich.console import Console
     from rich.text import Text
 
-    from instructmine.cli.quiet import error_lines
+    if isinstance(message, BaseException):
+        from instructmine.cli.errors import describe
 
-    text = error_lines(message) if isinstance(message, Exception) else str(message)
-    line = Text.assemble((f"{label}:", "red"), " ", text)
-    Console(stderr=True).print(line, soft_wrap=True, highlight=False)
+        message = describe(message)
+    text = one_line(f"{label}: {message}")
+    line = Text.assemble((text[: len(label) + 1], "red"), text[len(label) + 1 :])
+    Console(stderr=True).print(line, soft_wrap=True, highlight=False, emoji=False)
     return typer.Exit(code)
+
+
+def print_json(doc: object) -> None:
+    """Print ``doc`` as one JSON document on stdout (the whole of stdout under ``--json``)."""
+    import json
+
+    import typer
+
+    typer.echo(json.dumps(doc, default=str, ensure_ascii=False))

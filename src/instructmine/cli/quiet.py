@@ -1,7 +1,8 @@
 """Third-party noise stays out of the user's terminal unless asked for (``instructmine -v``).
 
 By default, before any heavy library is imported: no Hugging Face progress bars (transformers'
-"Loading weights", hub downloads, datasets' map/load bars), transformers and lm-eval log only
+"Loading weights", hub downloads, datasets' map/load bars), no tqdm bar of any library
+("Converting and de-quantizing GGUF tensors", lm-eval's), transformers and lm-eval log only
 errors, FutureWarning / UserWarning / DeprecationWarning raised outside instructmine are not
 shown, and pydantic error messages carry no "For further information visit" URL. A variable
 the user set in the environment keeps its value; ``-v`` leaves everything as the libraries
@@ -20,6 +21,7 @@ QUIET_ENV = {
     "TRANSFORMERS_VERBOSITY": "error",
     "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
     "PYDANTIC_ERRORS_INCLUDE_URL": "0",
+    "TQDM_DISABLE": "1",  # every tqdm bar (transformers' GGUF conversion, lm-eval, datasets)
 }
 QUIET_LOGGERS = ("transformers", "datasets", "huggingface_hub", "lm_eval", "lm-eval", "peft", "trl")
 THIRD_PARTY = r"(?!instructmine)"  # a warning's module regex: every module but ours
@@ -34,16 +36,3 @@ def quiet_third_parties() -> None:
         warnings.filterwarnings("ignore", category=category, module=THIRD_PARTY)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def error_lines(err: Exception) -> str:
-    """A pydantic ``ValidationError`` as one line per error (``where: what``), without the
-    documentation URL; any other exception as its message."""
-    errors = getattr(err, "errors", None)
-    if not callable(errors) or not hasattr(err, "error_count"):
-        return str(err)
-    lines = []
-    for e in errors(include_url=False):
-        where = ".".join(str(p) for p in e.get("loc", ())) or "value"
-        lines.append(f"{where}: {e.get('msg', '')}")
-    return "; ".join(lines) if len(lines) == 1 else "\n".join(["", *lines])

@@ -6,36 +6,21 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
+from instructmine.cli.options import AsJson, Sets
 
 
 @app.command("search-size")
 def search_size(
     config: Annotated[Path, typer.Argument(help="Search config YAML (docs/selection.md).")],
+    sets: Sets = None,
+    as_json: AsJson = False,
 ) -> None:
     """Grid + BlendSearch over n with random baselines; prints the best n and the trials."""
-    from rich.console import Console
-
-    from instructmine.cli.output import fail
+    from instructmine.cli.output import print_json
+    from instructmine.overrides import with_overrides
     from instructmine.search.config import load_config
-    from instructmine.search.render import render_search
+    from instructmine.search.render import render_search, show_trial
     from instructmine.search.run import run_search
 
-    err = Console(stderr=True)
-    try:
-        cfg = load_config(config)
-    except ValueError as e:
-        raise fail(e) from None
-
-    def show(row: dict) -> None:
-        seed = "" if row["seed"] is None else f" seed {row['seed']}"
-        err.print(
-            f"{row['phase']:>6} n={row['n']:<7}{row['arm']}{seed}: loss {row['loss']:.4f} "
-            f"({row['seconds']:.1f} s)",
-            highlight=False,
-        )
-
-    try:
-        result = run_search(cfg, on_trial=show)
-    except (ValueError, RuntimeError) as e:
-        raise fail(e) from None
-    render_search(result, Console())
+    result = run_search(with_overrides(load_config(config), sets), on_trial=show_trial)
+    print_json(result.to_dict()) if as_json else render_search(result)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from instructmine import atomic, data_dirs
 from instructmine.evaluate.judge import JudgeConfig
 from instructmine.evaluate.sandbox import SandboxConfig
+from instructmine.stage import StageResult
 
 SUITES = ("nlp", "code", "chat", "loss")
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -151,6 +152,10 @@ def skills_summary(results: dict) -> dict:
     return out
 
 
+class EvalResult(dict, StageResult):
+    """The results document (a dict, as written to the results file) with the stage fields."""
+
+
 def evaluate(
     model_or_run: str | os.PathLike[str],
     suites: Sequence[str] = SUITES,
@@ -160,22 +165,27 @@ def evaluate(
     progress: Progress | None = None,
     resume: bool = True,
     overwrite: bool = False,
-) -> dict:
-    """Evaluate a model or run folder on the named suites; write and return the results dict.
+) -> EvalResult:
+    """Evaluate a model or run folder on the named suites; write and return the results dict
+    (an :class:`EvalResult`: ``skipped`` when the results file already held this evaluation).
 
     ``limit`` overrides ``config.limit``. ``progress(label, total)`` may return a callback
     advanced by finished units (the CLI passes rich progress bars).
     """
+    from instructmine.config_errors import SettingError, closest
     from instructmine.evaluate.target import load_target
 
-    config = (config or EvalConfig()).model_copy(
-        update={"limit": limit} if limit is not None else {}
-    )
+    config = config or EvalConfig()
+    if limit is not None:  # validated like the config's own limit (0 and -1 are errors)
+        config = EvalConfig.model_validate({**config.model_dump(), "limit": limit})
     unknown = [s for s in suites if s not in SUITES]
     if unknown:
-        raise ValueError(f"unknown suite(s) {unknown}; choose from {', '.join(SUITES)}")
+        raise SettingError(
+            f"--suite: unknown suite {unknown[0]!r}{closest(unknown[0], SUITES)}; "
+            f"choose from {', '.join(SUITES)}"
+        )
     if "chat" in suites and config.judge is None:
-        raise ValueError(
+        raise SettingError(
             "the chat suite needs a judge: pass --judge-url/--judge-model (OpenAI-compatible "
             "server) or --judge-local MODEL"
         )
@@ -198,10 +208,11 @@ def evaluate(
     if resume and out_path:
         done = stage.done(out_path)
         if done is not None:
-            return done
+            return EvalResult(done).mark(stage, out_path, True)
         previous = read_manifest(out_path) or {}
         if previous.get("target", {}).get("fingerprint") != fingerprint:
             previous = {}
+    stage.start(out_path)
     hashes = {suite: _suite_hash(config, suite, fingerprint) for suite in suites}
     loaded: tuple[Any, Any] | None = None
     target = previous.get("target") or {"name": str(model_or_run), "fingerprint": fingerprint}
@@ -238,8 +249,8 @@ def evaluate(
             atomic.write_json(out_path, doc)
     doc["skills"] = skills_summary(doc["results"])
     if out_path:
-        return stage.write(out_path, doc)
-    return doc
+        return EvalResult(stage.write(out_path, doc)).mark(stage, out_path, False)
+    return EvalResult(doc)
 
 
 def _run_suite(

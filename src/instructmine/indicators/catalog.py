@@ -36,3 +36,26 @@ def catalog() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def catalog_table(rows: list[dict[str, Any]]) -> Any:
+    """The catalog as a rich table (the default set marked ``*``)."""
+    from rich.table import Table
+
+    table = Table(title="Indicators (default set marked *)", show_lines=True)
+    for col in ("name", "columns", "model", "paper model", "params", "note"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        params = ", ".join(f"{k}={v!r}" for k, v in r["params"].items())
+        model = r["model"] or "-"
+        if r["model_status"]:
+            model += f"\n({r['model_status']})"
+        table.add_row(
+            r["name"] + (" *" if r["default"] else ""),
+            ", ".join(r["columns"]),
+            model,
+            r["paper_model"] or "-",
+            params,
+            r["note"],
+        )
+    return table

@@ -29,6 +29,7 @@ from instructmine.io.pool import BatchBuilder, PoolWriter
 from instructmine.io.readers import ENCODING_ERRORS, Item, StreamBroken, is_data_file, iter_file
 from instructmine.io.summary import IngestSummary, PartSummary
 from instructmine.stage import Stage
+from instructmine.stage import manifest_path as stage_manifest
 
 TAG_FIELDS = ("source", "category")
 _HUB_ID = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
@@ -363,8 +364,7 @@ def rejects_path(out: Path | str) -> Path:
 
 def manifest_path(out: Path | str) -> Path:
     """``POOL.ingest.json``: the ingest summary and stage manifest written next to a pool."""
-    out = Path(out)
-    return out.with_name(out.stem + ".ingest.json")
+    return stage_manifest(out, "ingest")
 
 
 def _stage(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) -> Stage:
@@ -417,7 +417,7 @@ def ingest(
     is written; otherwise bad records go to ``POOL.rejects.jsonl`` and unreadable files are
     listed as file errors in the summary. ``progress`` is called with the running read count.
     When ``POOL.ingest.json`` shows the same sources (by content), options and untouched
-    outputs, nothing is redone and the stored summary is returned with ``up_to_date`` set.
+    outputs, nothing is redone and the stored summary is returned with ``skipped`` set.
     """
     opts = options or IngestOptions(**kwargs)
     specs = [as_spec(s) for s in sources]
@@ -429,14 +429,15 @@ def ingest(
     stage = _stage(specs, Path(out), opts)
     done = stage.done(manifest_path(out))
     if done is not None:
-        return IngestSummary.from_dict(done, up_to_date=True)
+        return IngestSummary.from_dict(done).mark(stage, manifest_path(out), True)
+    stage.start(manifest_path(out))
     run: _Run | None = None
     try:
         run = _Run(Path(out), opts, progress, stage)
         for spec in specs:
             default_name = spec.name or opts.source or source_name(spec.path)
             try:
-                parts = list(_parts(spec, opts, run.summary.skipped))
+                parts = list(_parts(spec, opts, run.summary.skipped_files))
             except IngestError as e:
                 _file_error(run, PartSummary(default_name, spec.path), e)
                 continue
@@ -456,7 +457,7 @@ def ingest(
         if run is not None:
             run.abort()
         raise
-    return run.summary
+    return run.summary.mark(stage, manifest_path(out), False)
 
 
 def _refuse_inputs(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) -> None:

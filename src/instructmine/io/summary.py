@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from instructmine.stage import StageResult
+
 
 @dataclass
 class PartSummary:
@@ -23,14 +25,14 @@ class PartSummary:
 
 
 @dataclass
-class IngestSummary:
-    """Everything an ingest reports; also written next to the pool as ``POOL.ingest.json``."""
+class IngestSummary(StageResult):
+    """Everything an ingest reports; also written next to the pool as ``POOL.ingest.json``
+    (``skipped``: the stage manifest matched, nothing was re-read or rewritten)."""
 
     out: str
     rejects: str
     parts: list[PartSummary] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # non-data files found in folders
-    up_to_date: bool = False  # the stage manifest matched: nothing was re-read or rewritten
+    skipped_files: list[str] = field(default_factory=list)  # non-data files found in folders
 
     @property
     def read(self) -> int:
@@ -71,7 +73,6 @@ class IngestSummary:
     def to_dict(self) -> dict:
         """JSON-ready form."""
         d = asdict(self)
-        del d["up_to_date"]
         d.update(
             read=self.read,
             kept=self.kept,
@@ -82,7 +83,7 @@ class IngestSummary:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict, up_to_date: bool = False) -> IngestSummary:
+    def from_dict(cls, data: dict) -> IngestSummary:
         """Rebuild a summary from :meth:`to_dict`'s form (a stored ``POOL.ingest.json``)."""
         names = {f for f in PartSummary.__dataclass_fields__}
         parts = [PartSummary(**{k: v for k, v in p.items() if k in names}) for p in data["parts"]]
@@ -90,8 +91,7 @@ class IngestSummary:
             out=data["out"],
             rejects=data["rejects"],
             parts=parts,
-            skipped=list(data.get("skipped", [])),
-            up_to_date=up_to_date,
+            skipped_files=list(data.get("skipped_files", data.get("skipped", []))),
         )
 
 
@@ -127,10 +127,11 @@ def print_summary(summary: IngestSummary, console=None) -> None:
             f"[yellow]repaired {summary.repaired:,} conversation(s)[/] whose turns did not "
             "alternate (--turns repair merged or dropped turns)"
         )
+    if summary.skipped_files:
+        shown = ", ".join(summary.skipped_files[:8])
+        n = len(summary.skipped_files)
+        console.print(f"[yellow]skipped {n} non-data file(s):[/] {shown}")
     if summary.skipped:
-        shown = ", ".join(summary.skipped[:8])
-        console.print(f"[yellow]skipped {len(summary.skipped)} non-data file(s):[/] {shown}")
-    if summary.up_to_date:
         console.print("[dim]unchanged since the last run (stage manifest matched): not re-read[/]")
     if summary.rows:
         console.print(f"pool: {summary.out} ({summary.rows:,} examples)")

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from instructmine.mix.spec import MixSpec, MixSpecError, load_spec, resolve_counts
+from instructmine.stage import StageResult
+from instructmine.stage import manifest_path as stage_manifest
 
 STAGE_VERSION = 1
 REPEAT_SEP = "~r"
@@ -25,8 +27,7 @@ REPEAT_SEP = "~r"
 
 def manifest_path(out: Path | str) -> Path:
     """The manifest written beside a mixture pool: ``POOL.mix.json``."""
-    out = Path(out)
-    return out.with_name(out.stem + ".mix.json")
+    return stage_manifest(out, "mix")
 
 
 def repeat_id(original: str, k: int) -> str:
@@ -35,8 +36,9 @@ def repeat_id(original: str, k: int) -> str:
 
 
 @dataclass
-class MixSummary:
-    """What a mixture build wrote: counts and exact ids per component."""
+class MixSummary(StageResult):
+    """What a mixture build wrote: counts and exact ids per component (``skipped``: the spec
+    and every component pool were unchanged and the pool kept)."""
 
     out: str
     total: int
@@ -45,13 +47,10 @@ class MixSummary:
     ids: dict[str, list[str]] = field(repr=False)
     repeats: dict[str, int]
     seed: int
-    up_to_date: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the manifest's summary)."""
-        d = asdict(self)
-        d.pop("up_to_date")
-        return d
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MixSummary:
@@ -208,7 +207,7 @@ def build_mixture(
 
     Writes ``out`` and ``POOL.mix.json`` (the manifest: counts, categories and the exact ids per
     component, plus the stage block). Skipped, returning the stored summary with
-    ``up_to_date`` set, when the spec and every component pool are unchanged and ``out`` is
+    ``skipped`` set, when the spec and every component pool are unchanged and ``out`` is
     intact. Raises :class:`MixSpecError` for an impossible spec.
     """
     from instructmine import atomic
@@ -245,9 +244,8 @@ def build_mixture(
     stage = Stage("mix", STAGE_VERSION, spec.model_dump(mode="json"), inputs=pools, outputs=[out])
     done = stage.done(manifest_path(out))
     if done is not None:
-        summary = MixSummary.from_dict(done)
-        summary.up_to_date = True
-        return summary
+        return MixSummary.from_dict(done).mark(stage, manifest_path(out), True)
+    stage.start(manifest_path(out))
     picked = _sample(spec, counts, where)
     out.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".mix-{out.name}-"
@@ -267,4 +265,4 @@ def build_mixture(
         seed=spec.seed,
     )
     stage.write(manifest_path(out), summary.to_dict())
-    return summary
+    return summary.mark(stage, manifest_path(out), False)

@@ -17,11 +17,12 @@ A grid config (YAML)::
     unit_options: {...}             # passed to the unit as UnitInput.options
     workers: 2                      # local processes (torch threads shared out between them)
 
-Each mixture (and seed) is one unit of work: the mixture pool is built (a skipped stage when
-built before), then ``unit(UnitInput)`` returns a mapping of results (skills and benchmark
-scores, higher = better unless the optimiser is told otherwise). Each finished unit appends
-one JSON line to ``OUT/results.jsonl``; a run started again skips the mixtures already there,
-so a killed grid resumes without losing or repeating finished work.
+Each mixture (and seed) is one unit of work on the execution engine
+(:mod:`instructmine.execute`): the mixture pool is built (a skipped stage when built before),
+then ``unit(UnitInput)`` returns a mapping of results (skills and benchmark scores, higher =
+better unless the optimiser is told otherwise). Each finished unit appends one JSON line to
+``OUT/results.jsonl``; a run started again skips the mixtures already there, so a killed grid
+resumes without losing or repeating finished work.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from instructmine.cluster import RaySettings
+from instructmine.execute import ResultsTable
 from instructmine.mix.spec import ComponentSelect, MixSpec, MixSpecError
+from instructmine.stage import StageResult
 
 NONE = "None"
 
@@ -215,26 +218,18 @@ def results_path(cfg: GridConfig) -> Path:
     return Path(cfg.out) / "results.jsonl"
 
 
+def _encode(row: Mapping[str, Any]) -> bytes:
+    return json.dumps(row, ensure_ascii=False, sort_keys=True).encode()
+
+
+def results_table(path: Path | str) -> ResultsTable:
+    """The results table at ``path``, keyed ``<mixture> seed <seed>`` (its on-disk format)."""
+    return ResultsTable(path, lambda r: f"{r['mixture']} seed {r['seed']}", encode=_encode)
+
+
 def read_results(path: Path | str) -> list[dict[str, Any]]:
     """Rows of a results table; a torn last line (a killed write) is ignored."""
-    rows = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return rows
-    for line in lines:
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue
-    return rows
-
-
-def append_result(path: Path, row: Mapping[str, Any]) -> None:
-    """Append one row durably (several processes may append; a torn last line is dropped)."""
-    from instructmine import atomic
-
-    atomic.append_line(path, json.dumps(row, ensure_ascii=False, sort_keys=True).encode())
+    return results_table(path).all_rows()
 
 
 def _units(cfg: GridConfig, only: list[str] | None) -> Iterator[UnitInput]:
@@ -260,35 +255,28 @@ def _units(cfg: GridConfig, only: list[str] | None) -> Iterator[UnitInput]:
             yield UnitInput(mixture, seed, pool, work, categories, dict(cfg.unit_options))
 
 
-UNIT_SECONDS = "_unit_seconds"
-
-
-def call_unit(unit: Callable[[UnitInput], Mapping[str, Any]], inp: UnitInput) -> dict:
-    """Run one unit (in whichever process the runner chose) and note its wall seconds."""
+def grid_row(
+    unit: Callable[[UnitInput], Mapping[str, Any]], inp: UnitInput, components: list[str]
+) -> dict[str, Any]:
+    """Run one unit (in whichever process the backend chose) and return its results-table row;
+    ``seconds`` is its cost (wall time of the unit in its worker: the pool build not included,
+    other workers sharing the cores are)."""
     import time
 
     start = time.perf_counter()
     results = dict(unit(inp))
-    return {**results, UNIT_SECONDS: time.perf_counter() - start}
-
-
-def result_row(cfg: GridConfig, inp: UnitInput, results: Mapping[str, Any]) -> dict[str, Any]:
-    """The results-table row of one finished unit; ``seconds`` is its cost (wall time of the
-    unit in its worker: build not included, other workers sharing the cores are)."""
-    results = dict(results)
-    seconds = results.pop(UNIT_SECONDS, None)
     return {
         "mixture": inp.mixture.name,
         "seed": inp.seed,
         "counts": inp.mixture.counts,
-        "ratios": inp.mixture.fractions(list(cfg.components)),
+        "ratios": inp.mixture.fractions(components),
         "results": results,
-        "seconds": seconds,
+        "seconds": time.perf_counter() - start,
     }
 
 
 def unit_name(inp: UnitInput) -> str:
-    """How errors name a unit: ``<mixture> seed <seed>``."""
+    """How the table and errors name a unit: ``<mixture> seed <seed>``."""
     return f"{inp.mixture.name} seed {inp.seed}"
 
 
@@ -299,30 +287,79 @@ def run_grid(
 ) -> list[dict[str, Any]]:
     """Build every mixture of the grid and run ``unit`` on those not yet in the results table.
 
-    ``unit`` defaults to the config's ``unit``; with neither, mixtures are only built. With
-    ``workers: N`` (N > 1) the units run in N local processes (``unit`` must then be a
-    module-level function); with ``runner: ray`` the pending units run as Ray tasks
-    (``ray_resources`` each). Rows are appended as units finish. Returns the results table's
-    rows (old and new).
+    ``unit`` defaults to the config's ``unit``; with neither, mixtures are only built. The
+    units run on the execution engine (:mod:`instructmine.execute`): inline, in ``workers: N``
+    local processes (N > 1; ``unit`` must then be a module-level function) or, with
+    ``runner: ray``, as Ray tasks (``ray_resources`` each). Rows are appended as units finish;
+    failed units are named together after the others are recorded. Returns the results
+    table's rows (old and new).
     """
-    table = results_path(cfg)
-    done = {(r["mixture"], r["seed"]) for r in read_results(table)}
+    from instructmine.execute import Unit, from_config, run_units
+
+    table = results_table(results_path(cfg))
     if unit is None and cfg.unit:
         unit = load_unit(cfg.unit)
-    if cfg.runner == "ray" and unit is not None:
-        from instructmine.mix.grid_ray import run_units_on_ray
+    if unit is None:
+        for _ in _units(cfg, only):
+            pass
+        return table.all_rows()
+    done = table.done_keys()
+    names = list(cfg.components)
+    units = (
+        Unit(unit_name(inp), (unit, inp, names))
+        for inp in _units(cfg, only)
+        if unit_name(inp) not in done
+    )
+    claims = Path(cfg.out) / "claims"
+    run_units(units, grid_row, table, claims=claims, what="mixture unit(s)", **from_config(cfg))
+    return table.refresh().all_rows()
 
-        pending = [i for i in _units(cfg, only) if (i.mixture.name, i.seed) not in done]
-        run_units_on_ray(cfg, unit, pending, table)
-        return read_results(table)
-    if cfg.workers > 1 and unit is not None:
-        from instructmine.mix.grid_local import run_units_locally
 
-        pending = [i for i in _units(cfg, only) if (i.mixture.name, i.seed) not in done]
-        run_units_locally(cfg, unit, pending, table)
-        return read_results(table)
-    for inp in _units(cfg, only):
-        if unit is None or (inp.mixture.name, inp.seed) in done:
-            continue
-        append_result(table, result_row(cfg, inp, call_unit(unit, inp)))
-    return read_results(table)
+@dataclass
+class GridResult(StageResult):
+    """What ``mix grid --run`` did: the results table's rows (old and new) and its path
+    (``skipped``: ``OUT/grid.json`` showed the same pools and config, nothing was built or
+    run)."""
+
+    results: str
+    rows: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's summary: the table and how many rows it holds."""
+        return {"results": self.results, "n_rows": len(self.rows)}
+
+
+def grid_stage(
+    cfg: GridConfig,
+    unit: Callable[[UnitInput], Mapping[str, Any]] | None = None,
+    only: list[str] | None = None,
+) -> GridResult:
+    """:func:`run_grid` under the stage contract: skipped when ``OUT/grid.json`` shows the
+    same component pools (and selection rankings), the same config without its execution
+    settings, the same unit and ``only``, and an untouched results table."""
+    from instructmine.execute import results_config
+    from instructmine.stage import Stage, manifest_path, run_stage
+
+    if unit is None and cfg.unit:
+        unit = load_unit(cfg.unit)
+    inputs: dict[str, Path] = {}
+    for name, comp in cfg.components.items():
+        inputs[f"{name}.pool"] = comp.pool
+        if comp.select is not None:
+            inputs[f"{name}.ranked"] = comp.select.ranked
+    ref = None  # how the manifest names the unit (module:name; any callable's repr otherwise)
+    if unit is not None:
+        name = getattr(unit, "__qualname__", None)
+        ref = f"{unit.__module__}:{name}" if name else repr(unit)
+    config = {**results_config(cfg), "unit": ref, "only": only}
+    config.pop("out")
+    table = results_path(cfg)
+    stage = Stage("grid", 1, config, inputs, outputs=[table])
+
+    def work() -> GridResult:
+        return GridResult(str(table), run_grid(cfg, unit, only))
+
+    def load(_: dict[str, Any]) -> GridResult:
+        return GridResult(str(table), read_results(table))
+
+    return run_stage(stage, manifest_path(cfg.out, "grid", folder=True), work, load)

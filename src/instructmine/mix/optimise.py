@@ -13,9 +13,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from instructmine.stage import StageResult
 
 Model = Literal["linear", "gbm"]
 
@@ -92,7 +95,7 @@ def cv_rmse(x: np.ndarray, y: np.ndarray, kind: Model, folds: int = 5, seed: int
 
 
 @dataclass
-class Proposal:
+class Proposal(StageResult):
     """The proposed ratio, its predicted objective and skills, and their uncertainty."""
 
     components: list[str]
@@ -184,3 +187,43 @@ def optimise(
         rows=len(rows),
         bootstrap=bootstrap,
     )
+
+
+def propose(
+    results: Path | str,
+    out: Path | str,
+    weights: Mapping[str, float],
+    model: Model = "linear",
+    bootstrap: int = 200,
+    step: float = 0.02,
+    seed: int = 0,
+    lower_is_better: Sequence[str] = (),
+) -> Proposal:
+    """The ``mix optimise`` stage: fit the results table, write the proposal JSON to ``out``.
+
+    Skipped (the stored proposal returned) when ``OUT.optimise.json`` shows the same table and
+    settings and an untouched proposal file.
+    """
+    from instructmine import atomic
+    from instructmine.mix.grid import read_results
+    from instructmine.stage import Stage, manifest_path, run_stage
+
+    config = {
+        "weights": dict(weights),
+        "model": model,
+        "bootstrap": bootstrap,
+        "step": step,
+        "seed": seed,
+        "lower_is_better": sorted(lower_is_better),
+    }
+    stage = Stage("optimise", 1, config, {"results": Path(results)}, outputs=[Path(out)])
+
+    def work() -> Proposal:
+        rows = read_results(results)
+        if not rows:
+            raise OptimiseError(f"{results}: no result rows (run `instructmine mix grid --run`)")
+        p = optimise(rows, weights, model, bootstrap, step, seed, lower_is_better)
+        atomic.write_json(out, p.to_dict())
+        return p
+
+    return run_stage(stage, manifest_path(out, "optimise"), work, lambda d: Proposal(**d))

@@ -76,13 +76,33 @@ def column_files(rule: Rule, files: list[Path]) -> dict[str, Path]:
             where.setdefault(name, f)
     missing = [c for c in rule.columns if c not in where]
     if missing or "id" not in where:
-        need = ", ".join(f"-i {c}" for c in missing)
         names = ", ".join(str(f) for f in files)
         raise RuleError(
             f"rule {rule.name!r} needs score columns {missing or ['id']} that {names} lacks; "
-            f"score the pool with them first (`instructmine score POOL -o OUT {need}`)"
+            + _how_to_score(missing)
         )
     return {c: where[c] for c in ["id", *rule.columns]}
+
+
+def _how_to_score(columns: list[str]) -> str:
+    """The ``score`` command that computes ``columns``; columns no indicator computes are named."""
+    from instructmine.indicators.registry import UnknownIndicatorError, create
+
+    known, unknown = [], []
+    for c in columns:
+        try:
+            create(c)
+            known.append(c)
+        except (UnknownIndicatorError, ValueError):
+            unknown.append(c)
+    need = " ".join(f"-i {c}" for c in known)
+    hint = (
+        f"score the pool with them first (`instructmine score POOL -o OUT {need}`)" if known else ""
+    )
+    if unknown:
+        hint += "; " if hint else ""
+        hint += f"no indicator computes {unknown} (`instructmine indicators` lists the columns)"
+    return hint or "score the pool first (`instructmine score POOL -o OUT`)"
 
 
 def _exact(batches: Iterator[pa.RecordBatch], n: int) -> Iterator[pa.Table]:

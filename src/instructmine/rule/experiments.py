@@ -1,10 +1,11 @@
 """The experiments stage: sample sub-datasets, run one proxy fine-tune each, append rows.
 
 :func:`run_experiment` is the unit of work: plain JSON-able arguments in, one table row out,
-so a Ray task can call it unchanged. :func:`run_experiments` prepares the specs (sampling) and
-the shared trunk cache, then works through the specs in one or several local processes.
-Resumable: an experiment whose row is in the table is never re-run; each running experiment
-holds an ``flock`` on its claim file, which the kernel releases if the process dies (SIGKILL
+so a worker process or a Ray task can call it unchanged. :func:`run_experiments` prepares the
+specs (sampling) and the shared trunk cache, then runs the pending specs on the execution
+engine (:mod:`instructmine.execute`: inline, local processes or Ray tasks). Resumable: an
+experiment whose row is in the table is never re-run; each running experiment is claimed
+(``WORK/claims/<id>.lock``), and the kernel releases a claim if its process dies (SIGKILL
 included), so a killed experiment is simply picked up again by the next run.
 """
 
@@ -17,19 +18,28 @@ from pathlib import Path
 from typing import Any
 
 from instructmine.rule.experiments_config import ExperimentsConfig
-from instructmine.rule.experiments_table import append_row, read_rows
+from instructmine.rule.experiments_table import experiments_table, read_rows
 from instructmine.rule.proxy_config import ProxyConfig
+from instructmine.stage import Stage, StageResult, manifest_path, strip_stage
+
+STAGE_VERSION = 1
 
 
 @dataclass
-class RunSummary:
-    """What a call of :func:`run_experiments` did."""
+class RunSummary(StageResult):
+    """What a call of :func:`run_experiments` did (``skipped``: the manifest matched, nothing
+    was prepared or run)."""
 
     total: int
     done_before: int
     ran: int
     table: str
     trunk_cache: str
+
+    @classmethod
+    def stored(cls, doc: dict[str, Any]) -> RunSummary:
+        """A skipped call's summary: every experiment was done before, none ran now."""
+        return cls(doc["total"], doc["total"], 0, doc["table"], doc["trunk_cache"])
 
 
 def run_experiment(spec: dict[str, Any], proxy: dict[str, Any], trunk_path: str) -> dict:
@@ -152,74 +162,78 @@ def check_protocol(table: Path, protocol: str) -> None:
         )
 
 
-def work_loop(specs_path: str, cfg_json: str, trunk_path: str, limit: int | None = None) -> int:
-    """Run pending specs one by one (claimed by flock); return how many this process ran."""
+def _report(row: dict[str, Any]) -> None:
     from rich.console import Console
 
-    from instructmine import atomic
+    Console(stderr=True).print(
+        f"[pid {os.getpid()}] {row['experiment_id']}: eval loss {row['eval_loss']:.4f} "
+        f"(base {row['base_eval_loss']:.4f}) in {row['seconds']:.0f} s",
+        highlight=False,
+        markup=False,
+    )
 
-    cfg = ExperimentsConfig.model_validate_json(cfg_json)
-    console = Console(stderr=True)
-    claims = Path(cfg.work_dir) / "claims"
-    proxy = cfg.proxy.model_dump()
-    ran = 0
-    for line in Path(specs_path).read_text(encoding="utf-8").splitlines():
-        if limit is not None and ran >= limit:
-            break
-        spec = json.loads(line)
-        eid = spec["experiment_id"]
-        if eid in {r["experiment_id"] for r in read_rows(cfg.out)}:
-            continue
-        fd = atomic.claim(claims / f"{eid}.lock")
-        if fd is None:
-            continue
-        try:
-            if eid in {r["experiment_id"] for r in read_rows(cfg.out)}:
-                continue
-            os.write(fd, f"{os.getpid()} {eid}\n".encode())  # who runs what, for operators
-            row = run_experiment(spec, proxy, trunk_path)
-            append_row(cfg.out, row)
-            ran += 1
-            console.print(
-                f"[pid {os.getpid()}] {eid}: eval loss {row['eval_loss']:.4f} "
-                f"(base {row['base_eval_loss']:.4f}) in {row['seconds']:.0f} s"
-            )
-        finally:
-            os.ftruncate(fd, 0)
-            os.close(fd)
-    return ran
+
+def experiments_stage(cfg: ExperimentsConfig) -> Stage:
+    """The experiments stage: pool, scores and eval set in, the table out; keyed on the config
+    without its execution settings, paths and trunk folder (they change no row)."""
+    from instructmine.execute import results_config
+
+    config = results_config(cfg)
+    for key in ("pool", "scores", "eval", "out", "work_dir", "trunk_dir"):
+        config.pop(key, None)
+    inputs = {"pool": cfg.pool, "eval": cfg.eval}
+    if cfg.scores is not None:
+        inputs["scores"] = cfg.scores
+    return Stage("experiments", STAGE_VERSION, config, inputs, outputs=[cfg.out])
 
 
 def run_experiments(
     cfg: ExperimentsConfig, progress: bool = True, limit: int | None = None
 ) -> RunSummary:
-    """Prepare specs and trunk cache, then run every pending experiment with ``cfg.workers``
-    local processes, or as Ray tasks with ``runner: ray``. ``limit`` caps how many
-    experiments each local process runs (for tests)."""
-    import multiprocessing as mp
+    """Prepare specs and trunk cache, then run every pending experiment on the execution
+    engine (:mod:`instructmine.execute`): ``workers`` local processes, or Ray tasks with
+    ``runner: ray``. ``limit`` caps how many experiments this call runs (for tests; a call
+    that leaves experiments undone writes no manifest). Skipped when ``OUT.experiments.json``
+    shows the same inputs and config and an untouched table."""
+    stage = experiments_stage(cfg)
+    manifest = manifest_path(cfg.out, "experiments")
+    done = stage.done(manifest)
+    if done is not None:
+        return RunSummary.stored(strip_stage(done)).mark(stage, manifest, True)
+    stage.start(manifest)
+    summary = _run(cfg, progress, limit)
+    if len(experiments_table(cfg.out).done_keys()) >= summary.total:
+        stage.write(manifest, summary_dict(summary))
+    return summary.mark(stage, manifest, False)
 
-    if cfg.runner == "ray":
+
+def _run(cfg: ExperimentsConfig, progress: bool, limit: int | None) -> RunSummary:
+    from instructmine.execute import Unit, from_config, run_units
+
+    if from_config(cfg)["backend"] == "ray":
         from instructmine.cluster import import_ray
 
         import_ray()  # a missing extra is reported before the trunk cache is built
     check_protocol(Path(cfg.out), cfg.proxy.protocol())
     specs_path, trunk = prepare(cfg, progress)
-    total = len(Path(specs_path).read_text(encoding="utf-8").splitlines())
-    before = len(read_rows(cfg.out))
-    args = (str(specs_path), cfg.model_dump_json(), trunk, limit)
-    if cfg.runner == "ray":
-        from instructmine.rule.experiments_ray import run_on_ray
-
-        ran = run_on_ray(specs_path, cfg, trunk)
-    elif cfg.workers == 1:
-        ran = work_loop(*args)
-    else:
-        ctx = mp.get_context("spawn")
-        with ctx.Pool(cfg.workers) as pool:
-            ran = sum(pool.starmap(work_loop, [args] * cfg.workers))
-    return RunSummary(total, before, ran, str(cfg.out), trunk)
+    specs = [json.loads(line) for line in Path(specs_path).read_text("utf-8").splitlines()]
+    table = experiments_table(cfg.out)
+    before = len(table.all_rows())
+    proxy = cfg.proxy.model_dump()
+    done = table.done_keys()
+    pending = [s for s in specs if s["experiment_id"] not in done][:limit]
+    report = run_units(
+        [Unit(s["experiment_id"], (s, proxy, trunk)) for s in pending],
+        run_experiment,
+        table,
+        claims=Path(cfg.work_dir) / "claims",
+        on_row=_report,
+        what="experiment(s)",
+        **from_config(cfg),
+    )
+    return RunSummary(len(specs), before, report.ran, str(cfg.out), trunk)
 
 
 def summary_dict(summary: RunSummary) -> dict[str, Any]:
-    """JSON-ready summary."""
-    return asdict(summary)
+    """JSON-ready summary (with ``skipped``, ``outputs`` and ``manifest``)."""
+    return {**asdict(summary), **summary.stage_fields()}

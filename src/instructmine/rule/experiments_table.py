@@ -3,8 +3,9 @@
 Columns: ``experiment_id``, ``subset_id``, ``seed``, ``n_records``, ``sources`` (source →
 count), ``eval_loss``, ``base_eval_loss``, ``seconds``, ``protocol`` (hash of the proxy
 config), and one ``<indicator>.<agg>`` number per aggregate (``mean``; ``median`` for
-heavy-tailed indicators); ``null`` where missing. Rows are appended under a file lock, one
-``write`` each; a line cut short by a kill is dropped on the next append.
+heavy-tailed indicators); ``null`` where missing. A :class:`~instructmine.execute.ResultsTable`
+keyed by ``experiment_id``: rows are appended under a file lock, one ``write`` each; a line
+cut short by a kill is dropped on the next append.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from instructmine import atomic
+from instructmine.execute import ResultsTable
 
 REQUIRED = (
     "experiment_id",
@@ -28,25 +29,20 @@ REQUIRED = (
 )
 
 
+def _encode(row: dict[str, Any]) -> bytes:
+    return json.dumps(row, sort_keys=False, allow_nan=False).encode()
+
+
+def experiments_table(path: Path | str) -> ResultsTable:
+    """The table at ``path`` (its on-disk row format, keyed by ``experiment_id``)."""
+    return ResultsTable(path, "experiment_id", encode=_encode, required=REQUIRED)
+
+
 def read_rows(path: Path | str) -> list[dict[str, Any]]:
     """Complete rows of the table (an unfinished last line is ignored); [] if absent."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue
-    return rows
+    return experiments_table(path).all_rows()
 
 
 def append_row(path: Path | str, row: dict[str, Any]) -> None:
     """Append one row; a partial trailing line left by a killed writer is cut off first."""
-    missing = [k for k in REQUIRED if k not in row]
-    if missing:
-        raise ValueError(f"experiment row lacks {missing}")
-    atomic.append_line(path, json.dumps(row, sort_keys=False, allow_nan=False).encode())
+    experiments_table(path).append(row)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +16,7 @@ from instructmine.rule.regression import OLSFit, fit_ols
 from instructmine.rule.ridge import fit_ridge
 from instructmine.rule.rules import Provenance, Rule, RuleTerm, indicator_needs, load_rule
 from instructmine.rule.table import read_experiments
+from instructmine.stage import StageResult
 
 STAGE_VERSION = 1
 
@@ -116,25 +118,34 @@ def _num(v: float | None) -> float | None:
     return None if v is None or not np.isfinite(v) else float(v)
 
 
+@dataclass
+class FitResult(StageResult):
+    """The fit stage's result: the rule (``skipped``: the manifest matched, it was loaded)."""
+
+    rule: Rule
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's summary: the rule's name and terms."""
+        return {"rule": self.rule.name, "terms": [t.aggregate for t in self.rule.terms]}
+
+
 def fit_rule(
     experiments: Path | str, out: Path | str, cfg: FitConfig, overwrite: bool = False
-) -> tuple[Rule, bool]:
-    """The fit stage: write the rule to ``out`` and its manifest beside it; skip when unchanged.
-
-    Returns the rule and whether the stage was skipped.
-    """
+) -> FitResult:
+    """The fit stage: write the rule to ``out`` and its manifest ``OUT.fit.json`` beside it;
+    skipped (the rule loaded from ``out``) when the table, config and rule are unchanged."""
     from instructmine import atomic
-    from instructmine.stage import Stage
+    from instructmine.stage import Stage, manifest_path, run_stage
 
     out = Path(out)
     atomic.refuse_overwriting_inputs([out], [experiments])
-    manifest = out.with_name(out.stem + ".fit.json")
-    atomic.refuse_foreign([out], manifest, overwrite)
+    atomic.refuse_foreign([out], manifest_path(out, "fit"), overwrite)
     stage = Stage("fit", STAGE_VERSION, cfg.model_dump(mode="json"), {"experiments": experiments})
     stage.outputs = [out]
-    if stage.done(manifest) is not None:
-        return load_rule(out), True
-    rule = fit_table(experiments, cfg)
-    rule.save(out)
-    stage.write(manifest, {"rule": rule.name, "terms": [t.aggregate for t in rule.terms]})
-    return rule, False
+
+    def work() -> FitResult:
+        rule = fit_table(experiments, cfg)
+        rule.save(out)
+        return FitResult(rule)
+
+    return run_stage(stage, manifest_path(out, "fit"), work, lambda _: FitResult(load_rule(out)))

@@ -14,19 +14,19 @@ from instructmine.rule.apply import (
 )
 from instructmine.rule.order import external_sort
 from instructmine.rule.rules import Rule, RuleError, load_rule
+from instructmine.stage import StageResult, manifest_path
 
 STAGE_VERSION = 1
 
 
 @dataclass
-class RankSummary:
+class RankSummary(StageResult):
     """What a ranking wrote."""
 
     rule: str
     out: str
     records: int
     unscored: int
-    skipped: bool = False
     param_mismatches: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -54,7 +54,7 @@ def rank_pool(
     import pyarrow.parquet as pq
 
     from instructmine import atomic
-    from instructmine.stage import Stage, strip_stage
+    from instructmine.stage import RESULT_FIELDS, Stage, strip_stage
 
     rule = rule if isinstance(rule, Rule) else load_rule(rule)
     out = Path(out)
@@ -66,14 +66,16 @@ def rank_pool(
         )
     column_files(rule, files)  # fail on missing columns before anything is written
     atomic.refuse_overwriting_inputs([out], list(files))
-    manifest = out.with_name(out.stem + ".rank.json")
+    manifest = manifest_path(out, "rank")
     atomic.refuse_foreign([out], manifest, overwrite)
     config = {"rule": rule.model_dump(mode="json"), "batch_rows": batch_rows}
     inputs = {f"scores{i}": f for i, f in enumerate(files)}
     stage = Stage("rank", STAGE_VERSION, config, inputs, outputs=[out])
     done = stage.done(manifest)
     if done is not None:
-        return RankSummary(**{**strip_stage(done), "skipped": True})
+        fields = {k: v for k, v in strip_stage(done).items() if k not in RESULT_FIELDS}
+        return RankSummary(**fields).mark(stage, manifest, True)
+    stage.start(manifest)
     with atomic.atomic_path(out) as tmp, _bar(progress, files) as advance:
         n, nan = external_sort(iter_predictions(rule, scores, batch_rows), tmp, batch_rows, advance)
     summary = RankSummary(
@@ -84,7 +86,7 @@ def rank_pool(
         param_mismatches=param_mismatches(rule, scores),
     )
     stage.write(manifest, summary.to_dict())
-    return summary
+    return summary.mark(stage, manifest, False)
 
 
 class _bar:

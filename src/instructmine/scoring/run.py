@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from instructmine.scoring.files import MANIFEST, join_pool, load_scores
 from instructmine.scoring.stats import ColumnStats, column_stats, correlation
-from instructmine.stage import Stage, strip_stage
+from instructmine.stage import RESULT_FIELDS, Stage, StageResult, strip_stage
 
 if TYPE_CHECKING:
     from instructmine.cluster import Runner
@@ -19,8 +19,9 @@ STAGE_VERSION = 1
 
 
 @dataclass
-class ScoreSummary:
-    """What a scoring run produced: files, provenance, statistics, correlations."""
+class ScoreSummary(StageResult):
+    """What a scoring run produced: files, provenance, statistics, correlations (``skipped``:
+    the stage manifest matched and nothing was recomputed)."""
 
     pool: str
     n_records: int
@@ -29,18 +30,19 @@ class ScoreSummary:
     stats: dict[str, ColumnStats]
     correlation: dict[str, dict[str, float]] = field(default_factory=dict)
     joined: str | None = None
-    skipped: bool = False  # True when the stage manifest matched and nothing was recomputed
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {k: v for k, v in asdict(self).items() if k != "skipped"}
+        return {k: v for k, v in asdict(self).items() if k not in RESULT_FIELDS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], skipped: bool = False) -> ScoreSummary:
         """Rebuild a summary from its JSON form (a stored manifest)."""
-        data = strip_stage(data)
+        data = {k: v for k, v in strip_stage(data).items() if k not in RESULT_FIELDS}
         stats = {k: ColumnStats(**v) for k, v in data["stats"].items()}
-        return cls(**{**data, "stats": stats, "skipped": skipped})
+        summary = cls(**{**data, "stats": stats})
+        summary.skipped = skipped
+        return summary
 
 
 def make_indicators(
@@ -99,7 +101,9 @@ def score_pool(
             f"--join {join}: the joined pool is written to a local path only; give a path "
             "(the score files themselves can go to a URI with -o)"
         )
-    if runner == "ray":
+    from instructmine.execute import backend_name
+
+    if backend_name(runner) == "ray":  # chosen like every stage's backend (docs/stages.md)
         from instructmine.cluster import check_reachable, import_ray
 
         import_ray()  # a missing extra is reported before anything is written
@@ -143,6 +147,7 @@ def _score(
     pool, out, out_dir, indicators, params, join, window, chunk_size, progress, threads, runner, ray
 ) -> ScoreSummary:
     """The body of :func:`score_pool` once the inputs and OUT are checked."""
+    from instructmine.execute import backend_name
     from instructmine.runners.local import run_local
     from instructmine.storage import as_ref
 
@@ -158,8 +163,9 @@ def _score(
     manifest = as_ref((out / MANIFEST).uri)
     done = stage.done(manifest)
     if done is not None:
-        return ScoreSummary.from_dict(done, skipped=True)
-    if runner == "ray":
+        return ScoreSummary.from_dict(done).mark(stage, manifest, True)
+    stage.start(manifest)
+    if backend_name(runner) == "ray":
         from instructmine.runners.ray_runner import run_ray
 
         files = run_ray(
@@ -190,7 +196,7 @@ def _score(
     previous = _listed_files(out_dir)
     stage.write(manifest, summary.to_dict())  # last: a run that stops before has no manifest
     _remove_unlisted(previous, summary.files)
-    return summary
+    return summary.mark(stage, manifest, False)
 
 
 def _listed_files(out_dir: Path | str) -> dict[str, Path | str]:

@@ -22,7 +22,8 @@ class ObjectiveSpec(BaseModel):
 class SearchConfig(RaySettings):
     """One size search: the range of n, the budget, the baselines and the objective.
 
-    ``runner: ray`` runs trials on ``workers`` Ray actors (``ray_address``, ``ray_resources``).
+    ``runner: ray`` runs trials as Ray tasks, ``workers`` at a time (``ray_address``,
+    ``ray_resources``); the objective is built once per Ray worker process.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -35,3 +35,15 @@ def render_search(result: SearchResult, console: Any = None) -> None:
         console.print(
             f"full pool (n = {result.full_n}): loss {_f(result.full_loss)}", highlight=False
         )
+
+
+def show_trial(row: dict) -> None:
+    """One finished trial as a line on stderr (the search's running log)."""
+    from rich.console import Console
+
+    seed = "" if row["seed"] is None else f" seed {row['seed']}"
+    Console(stderr=True).print(
+        f"{row['phase']:>6} n={row['n']:<7}{row['arm']}{seed}: loss {row['loss']:.4f} "
+        f"({row['seconds']:.1f} s)",
+        highlight=False,
+    )

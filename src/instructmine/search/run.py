@@ -3,7 +3,9 @@
 Order of work: the grid's top-n trials first (they draw the curve and seed BlendSearch), then
 BlendSearch (FLAML) asks for integer n in [lo, hi] until ``trials`` top-n trials are finished
 or ``seconds`` have passed; random baselines (``random_seeds``) at each n fill free workers.
-Every finished trial is appended to ``OUT/trials.jsonl`` before anything else happens; a re-run
+Trials run on the execution engine (:mod:`instructmine.execute`; the scheduler below is its
+unit source). Every finished trial is appended to ``OUT/trials.jsonl`` before anything else
+happens; a re-run
 reads it, evaluates no finished trial again and replays the finished top-n trials into
 BlendSearch (``points_to_evaluate`` + ``evaluated_rewards``).
 """
@@ -14,17 +16,21 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from instructmine.search.config import SearchConfig
 from instructmine.search.objective import Ranking, Trial
 from instructmine.search.trials import TrialsTable
+from instructmine.stage import Stage, StageResult, manifest_path, run_stage, skipped_fields
+
+STAGE_VERSION = 1
+
+if TYPE_CHECKING:
+    from instructmine.execute import Unit
 
 
 def log_grid(lo: int, hi: int, points: int) -> list[int]:
@@ -49,8 +55,9 @@ class SizeRow:
 
 
 @dataclass
-class SearchResult:
-    """Best n, the table by n, and what this invocation did."""
+class SearchResult(StageResult):
+    """Best n, the table by n, and what this invocation did (``skipped``: ``OUT/search.json``
+    showed the same inputs and config, nothing ran)."""
 
     best_n: int | None
     best_loss: float | None
@@ -67,6 +74,11 @@ class SearchResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the ``OUT/search.json`` body)."""
         return asdict(self)
+
+    @classmethod
+    def stored(cls, doc: dict[str, Any]) -> SearchResult:
+        """A skipped call's result: the stored one, nothing run now."""
+        return cls(**{**skipped_fields(cls, doc), "rows": [SizeRow(**r) for r in doc["rows"]]})
 
 
 def _searcher(cfg: SearchConfig, finished: dict[int, float]):
@@ -94,7 +106,11 @@ def _searcher(cfg: SearchConfig, finished: dict[int, float]):
 
 
 class _Scheduler:
-    """Chooses the next trial: grid, then BlendSearch, random baselines in free slots."""
+    """Chooses the next trial: grid, then BlendSearch, random baselines in free slots.
+
+    The engine's unit source (:class:`~instructmine.execute.UnitSource`): ``next``,
+    ``finished``, ``failed``.
+    """
 
     def __init__(self, cfg: SearchConfig, table: TrialsTable, full: Trial | None = None):
         self.cfg = cfg
@@ -110,6 +126,8 @@ class _Scheduler:
         self.asking = True
         self.stopped = ""
         self.start = time.monotonic()
+        self.setup = ""
+        self.args: tuple = ()
         if cfg.baseline != "none":
             for t in list(self.grid):
                 self.add_randoms(t.n)
@@ -165,7 +183,7 @@ class _Scheduler:
     def tell(self, tid: str, n: int, loss: float) -> None:
         self.searcher.on_trial_complete(tid, {"loss": loss, "config": {"n": n}})
 
-    def next(self) -> tuple[Trial, str] | None:
+    def next_trial(self) -> tuple[Trial, str] | None:
         while self.grid:
             t = self.grid.popleft()
             if t.key not in self.table:
@@ -184,13 +202,28 @@ class _Scheduler:
                 return t, "random"
         return None
 
-    def finished(self, trial: Trial, loss: float) -> None:
+    def next(self) -> Unit | None:
+        """The next trial as a unit of the engine (:class:`~instructmine.execute.UnitSource`)."""
+        from instructmine.execute import Unit
+
+        nxt = self.next_trial()
+        if nxt is None:
+            return None
+        return Unit(nxt[0].key, (*self.args, *nxt), info=nxt[0])
+
+    def finished(self, unit: Unit, row: dict[str, Any]) -> None:
+        trial = unit.info
         if trial.arm != "top":
             return
         for tid in self.pending_top.pop(trial.key, []):
-            self.tell(tid, trial.n, loss)
+            self.tell(tid, trial.n, row["loss"])
         if self.cfg.baseline == "all":
             self.add_randoms(trial.n)
+
+    def failed(self, unit: Unit) -> None:
+        """A failed trial: ask BlendSearch for nothing more; the rest finish, then it is named."""
+        self.pending_top.pop(unit.key, None)
+        self.asking, self.stopped = False, f"trial {unit.key} failed"
 
 
 def _check_inputs(cfg: SearchConfig) -> None:
@@ -235,32 +268,43 @@ def setup_digest(cfg: SearchConfig, ranking: Ranking | None = None) -> str:
     return digest_json(key)
 
 
-def _check_setup(table: TrialsTable, setup: str) -> None:
-    """Refuse to resume trials made with another objective, ranking or pool (rows written
-    before trials carried a setup are taken as they are)."""
-    for key, row in table.rows.items():
-        if row.get("setup", setup) != setup:
-            raise ValueError(
-                f"{table.path}: trial {key} was run with another objective, ranking or pool; "
-                "write to a new `out:` folder (or delete that file to start over)"
-            )
+def search_stage(cfg: SearchConfig) -> Stage:
+    """The search-size stage: ranking and pool in, the trials table out, keyed on the config
+    without its execution settings."""
+    from instructmine.execute import results_config
+
+    config = results_config(cfg)
+    config.pop("out")
+    inputs = {k: v for k, v in (("ranked", cfg.ranked), ("pool", cfg.pool)) if v is not None}
+    return Stage("search", STAGE_VERSION, config, inputs, outputs=[cfg.out / "trials.jsonl"])
 
 
 def run_search(
     cfg: SearchConfig, on_trial: Callable[[dict[str, Any]], None] | None = None
 ) -> SearchResult:
-    """Run (or resume) the size search; returns the best n and the table by n."""
-    from instructmine import atomic
-    from instructmine.search.workers import executor, run_trial
+    """Run (or resume) the size search on the execution engine; returns the best n and the
+    table by n. Trials that fail are named together once the others have finished.
+    ``OUT/search.json`` is the stage manifest: with the same inputs and config and an
+    untouched trials table the stored result is returned (``skipped``)."""
+    manifest = manifest_path(cfg.out, "search", folder=True)
+    work = lambda: _search(cfg, on_trial)  # noqa: E731
+    return run_stage(search_stage(cfg), manifest, work, SearchResult.stored)
+
+
+def _search(cfg: SearchConfig, on_trial: Callable[[dict[str, Any]], None] | None) -> SearchResult:
+    from instructmine.execute import from_config, run_units
+    from instructmine.search.objective import load_factory
+    from instructmine.search.workers import run_trial
 
     _check_inputs(cfg)
+    load_factory(cfg.objective.factory)  # a bad reference is reported before any trial
     cfg.out.mkdir(parents=True, exist_ok=True)
-    table = TrialsTable(cfg.out / "trials.jsonl")
     ranked = None
     if cfg.ranked is not None:
         ranked = Ranking.load(cfg.ranked, cfg.by, cfg.order == "descending")
     setup = setup_digest(cfg, ranked)
-    _check_setup(table, setup)
+    table = TrialsTable(cfg.out / "trials.jsonl", setup)
+    table.check_setup("trial", "another objective, ranking or pool")
     reused = len(table)
     full = Trial(len(ranked.order), "full") if cfg.full else None
     sched = _Scheduler(cfg, table, full)
@@ -274,52 +318,20 @@ def run_search(
         str(cfg.pool) if cfg.pool else None,
         str(cfg.out),
     )
-    ran = 0
+    sched.args = (cfg.objective.model_dump(), context_args, setup)
     started = time.perf_counter()
-    pool = executor(cfg.workers, cfg.objective.model_dump(), context_args, ray=cfg)
-    pending: dict[Future, tuple[Trial, str]] = {}
-    try:
-        while True:
-            while len(pending) < cfg.workers:
-                nxt = sched.next()
-                if nxt is None:
-                    break
-                pending[pool.submit(run_trial, nxt[0])] = nxt
-            if not pending:
-                break
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in done:
-                trial, phase = pending.pop(future)
-                try:
-                    loss, seconds = future.result()
-                except Exception as e:
-                    raise RuntimeError(
-                        f"trial {trial.key} failed: {e}; the finished trials are kept in "
-                        f"{table.path}, fix the objective and run again to resume"
-                    ) from e
-                if not math.isfinite(loss):
-                    raise RuntimeError(f"trial {trial.key}: the objective returned {loss}")
-                row = {
-                    "key": trial.key,
-                    "n": trial.n,
-                    "arm": trial.arm,
-                    "seed": trial.seed,
-                    "phase": phase,
-                    "loss": loss,
-                    "seconds": round(seconds, 3),
-                    "setup": setup,
-                    "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                }
-                table.append(row)
-                ran += 1
-                sched.finished(trial, loss)
-                if on_trial is not None:
-                    on_trial(row)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    result = summarise(cfg, table, ran, reused, time.perf_counter() - started, sched.stopped)
-    atomic.write_json(cfg.out / "search.json", result.to_dict())
-    return result
+
+    report = run_units(
+        sched,
+        run_trial,
+        table,
+        in_flight=cfg.workers,
+        claims=cfg.out / "claims",
+        on_row=on_trial,
+        what="trial(s)",
+        **from_config(cfg),
+    )
+    return summarise(cfg, table, report.ran, reused, time.perf_counter() - started, sched.stopped)
 
 
 def summarise(

@@ -7,39 +7,20 @@ from typing import Any
 
 import orjson
 
+from instructmine.execute import ResultsTable
 
-class TrialsTable:
+
+class TrialsTable(ResultsTable):
     """``OUT/trials.jsonl``: finished trials keyed by ``Trial.key`` (first record of a key wins).
 
-    Each row is appended and fsynced under the file's lock (``atomic.append_line``), so a killed
-    search leaves at most a torn last line: reading skips it (that trial simply runs again) and
-    the next append cuts it off first, so it never swallows a finished trial's row.
+    A :class:`~instructmine.execute.ResultsTable` in its own format (``orjson`` lines): each
+    row is appended and fsynced under the file's lock, so a killed search leaves at most a torn
+    last line: reading skips it (that trial simply runs again) and the next append cuts it off
+    first, so it never swallows a finished trial's row.
     """
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.rows: dict[str, dict[str, Any]] = {}
-        self.torn = 0
-        if self.path.exists():
-            for line in self.path.read_bytes().splitlines():
-                try:
-                    row = orjson.loads(line)
-                    self.rows.setdefault(row["key"], row)
-                except (orjson.JSONDecodeError, KeyError, TypeError):
-                    self.torn += 1
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def append(self, row: dict[str, Any]) -> None:
-        """Record a finished trial (durable before this returns; see ``atomic.append_line``)."""
-        from instructmine import atomic
-
-        atomic.append_line(self.path, orjson.dumps(row))
-        self.rows.setdefault(row["key"], row)
+    def __init__(self, path: Path | str, setup: str | None = None):
+        super().__init__(path, "key", setup=setup, encode=orjson.dumps)
 
     def top(self) -> dict[int, float]:
         """Loss of every finished top-n trial, by n."""
@@ -56,3 +37,23 @@ class TrialsTable:
             if r["arm"] == "random":
                 out.setdefault(r["n"], []).append(r["loss"])
         return out
+
+
+def trial_row(
+    trial: Any, phase: str | None, loss: float, seconds: float, setup: str, **extra: Any
+) -> dict:
+    """A finished trial's row (``phase`` left out when None: select-compare's units, which
+    add ``extra`` fields before ``finished``)."""
+    from datetime import UTC, datetime
+
+    row: dict[str, Any] = {"key": trial.key, "n": trial.n, "arm": trial.arm, "seed": trial.seed}
+    if phase is not None:
+        row["phase"] = phase
+    return {
+        **row,
+        "loss": loss,
+        "seconds": round(seconds, 3),
+        "setup": setup,
+        **extra,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

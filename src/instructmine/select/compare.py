@@ -14,22 +14,24 @@ Work folder ``out/``:
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from instructmine.search.objective import Trial
 from instructmine.select.compare_config import METHODS, CompareConfig
 from instructmine.select.compare_stats import MethodRow
+from instructmine.stage import Stage, StageResult, manifest_path, run_stage, skipped_fields
+
+STAGE_VERSION = 1
 
 
 @dataclass
-class CompareResult:
-    """The comparison's table, its verdict and what this invocation did."""
+class CompareResult(StageResult):
+    """The comparison's table, its verdict and what this invocation did (``skipped``:
+    ``out/compare.json`` showed the same inputs and config, nothing ran)."""
 
     rows: list[MethodRow]
     verdict: str
@@ -48,6 +50,11 @@ class CompareResult:
         doc = dict(self.__dict__)
         doc["rows"] = [r.to_dict() for r in self.rows]
         return doc
+
+    @classmethod
+    def stored(cls, doc: dict[str, Any]) -> CompareResult:
+        """A skipped call's result: the stored one, nothing run now."""
+        return cls(**{**skipped_fields(cls, doc), "rows": [MethodRow(**r) for r in doc["rows"]]})
 
 
 def plan_methods(cfg: CompareConfig) -> tuple[list[str], dict[str, str]]:
@@ -158,15 +165,11 @@ def lora_fit(cfg: CompareConfig) -> Callable[[Trial, list[str], Path], float]:
     return fit
 
 
-def _check_rows(table: Any, setup: str, subsets: dict[str, tuple[list[str], Path]]) -> None:
+def _check_rows(table: Any, subsets: dict[str, tuple[list[str], Path]]) -> None:
     from instructmine.fingerprint import digest_json
 
+    table.check_setup("unit", "another objective, model settings or eval set")
     for key, row in table.rows.items():
-        if row.get("setup") != setup:
-            raise ValueError(
-                f"{table.path}: unit {key} was run with another objective, model settings or "
-                "eval set; write to a new `out:` folder (or delete that file to start over)"
-            )
         if key in subsets and row.get("subset") != digest_json(subsets[key][0]):
             raise ValueError(
                 f"{table.path}: unit {key} was run on another subset (pool, ranking or n "
@@ -174,11 +177,52 @@ def _check_rows(table: Any, setup: str, subsets: dict[str, tuple[list[str], Path
             )
 
 
+def compare_unit(
+    fit: Callable[[Trial, list[str], Path], float], key: str, ids: list[str], path: Path, setup: str
+) -> dict[str, Any]:
+    """One method at one seed: fit on its subset; the results-table row."""
+    from instructmine.fingerprint import digest_json
+    from instructmine.search.trials import trial_row
+
+    method, n, seed = key.split(":")
+    trial = Trial(int(n), method, int(seed))
+    t0 = time.perf_counter()
+    loss = float(fit(trial, ids, path))
+    seconds = time.perf_counter() - t0
+    return trial_row(trial, None, loss, seconds, setup, subset=digest_json(ids))
+
+
+def compare_stage(cfg: CompareConfig) -> Stage:
+    """The select-compare stage: pool, eval set and the optional ranking, scores and queries
+    in; the results table out; keyed on the whole config but its output folder."""
+    config = cfg.model_dump(mode="json", exclude={"out"})
+    names = ("pool", "eval", "ranked", "scores", "queries")
+    inputs = {k: getattr(cfg, k) for k in names if getattr(cfg, k) is not None}
+    return Stage("compare", STAGE_VERSION, config, inputs, outputs=[cfg.out / "results.jsonl"])
+
+
 def run_compare(
     cfg: CompareConfig, on_unit: Callable[[dict[str, Any]], None] | None = None
 ) -> CompareResult:
-    """Run (or resume) every method at ``cfg.n``; return the table and the verdict."""
-    from instructmine import atomic
+    """Run (or resume) every method at ``cfg.n``; return the table and the verdict.
+
+    ``out/compare.json`` is the stage manifest: with the same inputs and config and an
+    untouched results table the stored result is returned (``skipped``).
+    """
+    manifest = manifest_path(cfg.out, "compare", folder=True)
+    work = lambda: _compare(cfg, on_unit)  # noqa: E731
+    return run_stage(compare_stage(cfg), manifest, work, CompareResult.stored)
+
+
+def _compare(cfg: CompareConfig, on_unit: Callable[[dict[str, Any]], None] | None) -> CompareResult:
+    """Run the units and build the table (:func:`run_compare` without the manifest).
+
+    The units (a method at a seed) run on the execution engine's inline backend with claims
+    (``out/claims/<key>.lock``): a second ``select-compare`` on the same config takes the units
+    nobody holds, then waits for the held ones (running one itself if its holder died), so two
+    shells use two cores and both print the full table.
+    """
+    from instructmine.execute import Unit, run_units
     from instructmine.fingerprint import digest_json
     from instructmine.models import describe
     from instructmine.search.trials import TrialsTable
@@ -188,58 +232,17 @@ def run_compare(
     cfg.out.mkdir(parents=True, exist_ok=True)
     methods, not_run = plan_methods(cfg)
     subsets = build_subsets(cfg, methods)
-    table = TrialsTable(cfg.out / "results.jsonl")
     setup = digest_json(cfg.setup_key())
-    _check_rows(table, setup, subsets)
+    table = TrialsTable(cfg.out / "results.jsonl", setup)
+    _check_rows(table, subsets)
     reused = sum(1 for k in subsets if k in table)
     all_ids = {i for ids, _ in subsets.values() for i in ids}
     fit = proxy_fit(cfg, all_ids) if cfg.objective == "proxy" else lora_fit(cfg)
-    ran = 0
-
-    def run_unit(key: str) -> None:
-        nonlocal ran
-        fresh = TrialsTable(table.path)  # another process may have finished it meanwhile
-        if key in fresh:
-            return
-        ids, path = subsets[key]
-        method, n, seed = key.split(":")
-        trial = Trial(int(n), method, int(seed))
-        t0 = time.perf_counter()
-        loss = float(fit(trial, ids, path))
-        row = {
-            "key": key,
-            "n": trial.n,
-            "arm": method,
-            "seed": trial.seed,
-            "loss": loss,
-            "seconds": round(time.perf_counter() - t0, 3),
-            "setup": setup,
-            "subset": digest_json(ids),
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        fresh.append(row)
-        ran += 1
-        if on_unit is not None:
-            on_unit(row)
-
-    # Each unit runs under a claim (flock on out/claims/<key>.lock): a second select-compare on
-    # the same config takes the units nobody holds, then waits for the held ones (running one
-    # itself if its holder died), so two shells use two cores and both print the full table.
-    claims = cfg.out / "claims"
-    for key in subsets:
-        if key in table:
-            continue
-        fd = atomic.claim(claims / f"{key}.lock")
-        if fd is None:
-            continue
-        try:
-            run_unit(key)
-        finally:
-            os.close(fd)
-    for key in subsets:
-        if key not in TrialsTable(table.path):
-            with atomic.locked(claims / f"{key}.lock"):
-                run_unit(key)
+    units = [Unit(key, (fit, key, ids, path, setup)) for key, (ids, path) in subsets.items()]
+    report = run_units(
+        units, compare_unit, table, claims=cfg.out / "claims", on_row=on_unit, what="unit(s)"
+    )
+    ran = report.ran
     table = TrialsTable(table.path)
     losses: dict[str, list[float]] = {m: [] for m in methods}
     for key in subsets:
@@ -258,5 +261,4 @@ def run_compare(
         results_path=str(table.path),
         not_run=not_run,
     )
-    atomic.write_json(cfg.out / "compare.json", result.to_dict())
     return result

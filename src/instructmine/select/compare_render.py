@@ -42,3 +42,14 @@ def render_compare(result: CompareResult, level: float, console: Any = None) -> 
         highlight=False,
     )
     console.print(result.verdict, highlight=False)
+
+
+def show_unit(row: dict) -> None:
+    """One finished fine-tune as a line on stderr (the comparison's running log)."""
+    from rich.console import Console
+
+    Console(stderr=True).print(
+        f"{row['key']}: eval loss {row['loss']:.4f} ({row['seconds']:.1f} s)",
+        highlight=False,
+        emoji=False,  # a key such as rule:100:0 is not the :100: emoji
+    )

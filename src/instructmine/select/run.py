@@ -11,13 +11,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from instructmine.select.config import SelectConfig
+from instructmine.stage import StageResult
+from instructmine.stage import manifest_path as stage_manifest
 
 STAGE_VERSION = 1
 
 
 @dataclass
-class SelectSummary:
-    """What one selection chose and why the rest was left."""
+class SelectSummary(StageResult):
+    """What one selection chose and why the rest was left (``passed_over``: counts by reason;
+    ``skipped``: the stage manifest matched and nothing was re-run)."""
 
     out: str
     rule: dict[str, Any]
@@ -25,28 +28,26 @@ class SelectSummary:
     ranked: int
     unscored: int
     threshold_reached: float | None
-    skipped: dict[str, int] = field(default_factory=dict)
+    passed_over: dict[str, int] = field(default_factory=dict)  # why records were left
     ids: list[str] = field(default_factory=list)
     method: str = "rule"
-    skipped_stage: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the manifest's body)."""
-        doc = asdict(self)
-        doc.pop("skipped_stage")
-        return doc
+        return asdict(self)
 
     @classmethod
-    def from_dict(cls, doc: dict[str, Any], skipped_stage: bool = False) -> SelectSummary:
-        """Rebuild from a manifest."""
-        names = set(cls.__dataclass_fields__) - {"skipped_stage"}
-        return cls(**{k: v for k, v in doc.items() if k in names}, skipped_stage=skipped_stage)
+    def from_dict(cls, doc: dict[str, Any]) -> SelectSummary:
+        """Rebuild from a manifest (one written before ``passed_over`` calls it ``skipped``)."""
+        doc = dict(doc)
+        if isinstance(doc.get("skipped"), dict):
+            doc["passed_over"] = doc.pop("skipped")
+        return cls(**{k: v for k, v in doc.items() if k in cls.__dataclass_fields__})
 
 
 def manifest_path(out: Path | str) -> Path:
     """``OUT.select.json`` beside the selected pool."""
-    out = Path(out)
-    return out.with_name(out.stem + ".select.json")
+    return stage_manifest(out, "select")
 
 
 def align(want: pa.Array, have: pa.Array, what: str) -> np.ndarray:
@@ -163,7 +164,8 @@ def run_select(
     )
     done = stage.done(manifest)
     if done is not None:
-        return SelectSummary.from_dict(done, skipped_stage=True)
+        return SelectSummary.from_dict(done).mark(stage, manifest, True)
+    stage.start(manifest)
 
     if pool != ranked:
         require_records(pool, "select from")
@@ -227,12 +229,12 @@ def run_select(
         ranked=result.ranked,
         unscored=result.unscored,
         threshold_reached=float(values[result.chosen[-1]]) if len(result.chosen) else None,
-        skipped=result.skipped,
+        passed_over=result.skipped,
         ids=chosen_ids,
         method=config.method,
     )
     stage.write(manifest, {**summary.to_dict(), "parameters": config.model_dump(mode="json")})
-    return summary
+    return summary.mark(stage, manifest, False)
 
 
 def require_ifd(ranked: Path, scores: Path | None) -> None:

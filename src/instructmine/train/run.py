@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from instructmine import atomic
-from instructmine.stage import Stage, strip_stage
+from instructmine.stage import RESULT_FIELDS, Stage, StageResult, strip_stage
 from instructmine.train.config import TrainConfig
 from instructmine.train.fit import Fitted, Prepared, check_qlora_available, fit, prepare
 from instructmine.train.run_dir import CONFIG, MANIFEST, SFT_CONFIG, WORK, RunDir
@@ -34,8 +34,9 @@ class RunDirError(RuntimeError):
 
 
 @dataclass
-class RunResult:
-    """What a finished run produced (the contents of its ``metrics.json``)."""
+class RunResult(StageResult):
+    """What a finished run produced (the contents of its ``metrics.json``; ``skipped``: the
+    same run was already finished there, nothing was trained)."""
 
     run_dir: str
     model: str
@@ -67,7 +68,7 @@ def load_run(run_dir: Path | str) -> RunResult:
     run.require_finished()
     data = strip_stage(json.loads(run.metrics_path.read_text(encoding="utf-8")))
     data["run_dir"] = str(run.path.resolve())
-    return RunResult(**data)
+    return RunResult(**{k: v for k, v in data.items() if k not in RESULT_FIELDS})
 
 
 def _stage(cfg: TrainConfig, pool_path: Path | str, run: RunDir) -> Stage:
@@ -162,7 +163,7 @@ def _save(
     stage.outputs = final
     block["outputs"] = dict(zip(map(str, final), block["outputs"].values(), strict=True))
     atomic.write_json(work.metrics_path, {**asdict(result), STAGE_KEY: block})
-    return result
+    return result.mark(stage, run.metrics_path, False)
 
 
 def _refuse_foreign_entries(run: RunDir) -> None:
@@ -210,14 +211,13 @@ def train(
     _refuse_foreign_entries(run)
     if not overwrite:
         if stage.done(run.metrics_path) is not None and run.is_finished():
-            return load_run(run.path)
+            return load_run(run.path).mark(stage, run.metrics_path, True)
         if run.is_finished():
             raise RunDirError(
                 f"{run.path} holds a finished run with a different config, pool or model; "
                 "choose another output folder or pass overwrite (--overwrite)"
             )
-    else:
-        stage.done(run.metrics_path)  # starts the clock and takes the input digests
+    stage.start(run.metrics_path)  # the clock and the input digests the manifest records
     atomic.remove_stale_for(run.path)  # what a killed run left beside OUT
     # the new run is built beside the old one and replaces it only when complete: a run that
     # fails (a check in prepare, a training error) or is interrupted leaves OUT as it was
