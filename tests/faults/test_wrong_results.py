@@ -109,7 +109,7 @@ def test_link_loops_and_dangling_links_in_a_folder_are_reported(tmp_path):
     os.symlink(data / "loop.jsonl", data / "loop.jsonl")
     os.symlink(data / "absent.jsonl", data / "dangling.jsonl")
     summary = ingest([data], tmp_path / "pool.parquet")
-    skipped = " ".join(summary.skipped)
+    skipped = " ".join(summary.skipped_files)
     assert "loop.jsonl (a symbolic link loop)" in skipped
     assert "dangling.jsonl (a dangling symbolic link" in skipped
     assert summary.rows == 1

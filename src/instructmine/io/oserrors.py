@@ -47,7 +47,8 @@ def as_os_error(e: BaseException) -> OSError | None:
     else None."""
     if isinstance(e, OSError):
         return e
-    m = _ERRNO_IN_TEXT.search(str(e)) if isinstance(e, Exception) else None
+    ours = type(e).__module__.startswith("instructmine")  # our errors already say it all
+    m = _ERRNO_IN_TEXT.search(str(e)) if isinstance(e, Exception) and not ours else None
     if m is None:
         return None
     number = int(m.group(1) or m.group(2))
