@@ -34,6 +34,13 @@ def _pool(path, n=20, source="s"):
     return path
 
 
+def _ranked(path, n=20):
+    """A ranking of the records of :func:`_pool` (ids ``s0``...)."""
+    ids = [f"s{i}" for i in range(n)]
+    pq.write_table(pa.table({"id": ids, "predicted_log_loss": [float(i) for i in range(n)]}), path)
+    return path
+
+
 def _rule(tmp_path, none=False, **term):
     doc = {"name": "r", "intercept": 1.0, "terms": [{"aggregate": "x.mean", "coef": 1.0, **term}]}
     if none:
@@ -67,11 +74,7 @@ def test_select_top_zero_and_top_above_the_pool_are_errors(tmp_path):
 
     with pytest.raises(ValidationError):
         SelectConfig(top=0)
-    ranked = tmp_path / "ranked.parquet"
-    ids = [f"s{i}" for i in range(20)]
-    pq.write_table(
-        pa.table({"id": ids, "predicted_log_loss": [float(i) for i in range(20)]}), ranked
-    )
+    ranked = _ranked(tmp_path / "ranked.parquet")
     pool = _pool(tmp_path / "pool.parquet")
     out = tmp_path / "sel.parquet"
     with pytest.raises(ValueError, match="--top 1000 asks for more records"):
@@ -164,11 +167,7 @@ def test_select_and_eval_refuse_a_foreign_output(tmp_path):
     from instructmine.select.config import SelectConfig
     from instructmine.select.run import run_select
 
-    ranked = tmp_path / "ranked.parquet"
-    ids = [f"s{i}" for i in range(20)]
-    pq.write_table(
-        pa.table({"id": ids, "predicted_log_loss": [float(i) for i in range(20)]}), ranked
-    )
+    ranked = _ranked(tmp_path / "ranked.parquet")
     pool = _pool(tmp_path / "pool.parquet")
     out = tmp_path / "some.json"
     before = _foreign(out)
