@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -88,6 +89,24 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False when the
+    system cannot (then the caller renames in two steps)."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    res = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return res == 0
+
+
 @contextmanager
 def atomic_path(dest: Path | str, *, folder: bool = False, fsync: bool = False) -> Iterator[Path]:
     """Yield a temporary path; when the block succeeds it replaces ``dest``.
@@ -108,6 +127,9 @@ def atomic_path(dest: Path | str, *, folder: bool = False, fsync: bool = False) 
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
         if folder and dest.exists():
+            if _exchange(tmp, dest):  # one atomic step: dest is never missing
+                _remove(tmp)
+                return
             old = temporary_sibling(dest)
             os.replace(dest, old)
             os.replace(tmp, dest)
@@ -153,6 +175,44 @@ def write_table(table: Any, dest: Path | str, fsync: bool = False, **kwargs: Any
     return Path(dest)
 
 
+def remove_stale_for(dest: Path | str) -> int:
+    """Remove the temporaries a killed process left for ``dest`` (``.tmp-XXXXXXXXXXXX-NAME``
+    beside it, from :func:`temporary_sibling`); return how many. Other files are not touched."""
+    dest = Path(dest)
+    n = 0
+    pattern = f"{TMP_PREFIX}{'[0-9a-f]' * 12}-{glob_escape(dest.name)}"
+    for stale in dest.parent.glob(pattern):
+        _remove(stale)
+        n += 1
+    return n
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped (``[`` ``*`` ``?``)."""
+    return re.sub(r"([\[*?])", r"[\1]", name)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back for the block: a few renames that must happen together
+    (a pool, its rejects, its manifest) are not cut in the middle. A Ctrl-C that arrived is
+    raised as ``KeyboardInterrupt`` when the block ends. Outside the main thread: no effect."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def remove_stale(folder: Path | str) -> int:
     """Remove temporaries a killed process left in ``folder``; return how many."""
     n = 0
@@ -176,9 +236,9 @@ def refuse_overwriting_inputs(outputs: list[Path | str], inputs: list[Path | str
     Compared after resolving symlinks, so ``./x.jsonl`` and ``x.jsonl`` are the same file; an
     input folder also refuses outputs inside it only when that output is itself an input.
     """
-    resolved = {Path(p).resolve(): Path(p) for p in inputs}
+    resolved = {os.path.realpath(p): Path(p) for p in inputs}  # never raises on a link loop
     for out in outputs:
-        hit = resolved.get(Path(out).resolve())
+        hit = resolved.get(os.path.realpath(out))
         if hit is not None:
             raise OutputPathError(
                 f"output {out} is also an input ({hit}); writing it would destroy the data "

@@ -77,6 +77,8 @@ def connect(address: str | None = "auto") -> Iterator[Any]:
     if ray.is_initialized():
         yield ray
         return
+    if address not in (None, "auto", "local"):
+        check_reachable(address)  # Ray itself retries a dead address for a minute or more
     try:
         ray.init(address=address, log_to_driver=False, include_dashboard=False)
     except ConnectionError as err:
@@ -88,6 +90,31 @@ def connect(address: str | None = "auto") -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+
+
+CONNECT_TIMEOUT = 3.0  # seconds to wait for a head node's port to answer
+
+
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Raise :class:`RayConnectError` at once when nothing listens at ``address``
+    (``host:port``, optionally ``ray://host:port``), instead of Ray's long retry loop."""
+    import socket
+
+    target = address.split("://", 1)[-1]
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        raise RayConnectError(
+            f"--ray-address {address!r} is not host:port (e.g. 10.0.0.5:6379) nor 'auto'"
+        )
+    try:
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout):
+            pass
+    except OSError as err:
+        why = "timed out" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+        raise RayConnectError(
+            f"cannot reach a Ray cluster at {address!r} ({why}); start one with "
+            "`ray start --head` or pass its head address as host:port"
+        ) from None
 
 
 class RaySettings(BaseModel):

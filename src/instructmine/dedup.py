@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from instructmine.atomic import refuse_overwriting_inputs
 from instructmine.io.errors import PoolError
 from instructmine.io.pool import PoolWriter, iter_pool, require_records
+from instructmine.ownership import refuse_foreign
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -96,15 +97,18 @@ class _Clusters:
 
 
 def dedup_pool(
-    pool: Path | str, out: Path | str, config: DedupConfig | None = None
+    pool: Path | str, out: Path | str, config: DedupConfig | None = None, overwrite: bool = False
 ) -> DedupSummary:
-    """Write the deduplicated pool to ``out`` and the clusters to ``OUT.clusters.jsonl``."""
+    """Write the deduplicated pool to ``out`` and the clusters to ``OUT.clusters.jsonl``.
+
+    An existing ``out`` instructmine did not write is refused unless ``overwrite``."""
     from datasketch import LeanMinHash, MinHash, MinHashLSH
 
     cfg = config or DedupConfig()
     out = Path(out)
     clusters_path = out.with_name(out.stem + ".clusters.jsonl")
     refuse_overwriting_inputs([out, clusters_path], [pool])
+    refuse_foreign([out], None, overwrite)
     require_records(pool, "deduplicate")
     summary = DedupSummary(
         str(pool), str(out), str(clusters_path), cfg.method, config=cfg.model_dump()

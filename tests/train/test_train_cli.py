@@ -111,7 +111,7 @@ def test_ctrl_c_during_train_is_one_line_and_exit_130(tiny_llama_dir, train_pool
         preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 300
-    while not (out / "trainer").exists():  # training has begun writing its run folder
+    while not list(tmp_path.glob(".tmp-*-run/trainer")):  # training has begun (beside OUT)
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -121,4 +121,5 @@ def test_ctrl_c_during_train_is_one_line_and_exit_130(tiny_llama_dir, train_pool
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert last.startswith("interrupted:") and "not kept" in last and "re-run" in last
-    assert not (out / "metrics.json").exists()
+    assert not out.exists()  # no empty run folder, no trainer/ folder
+    assert not list(tmp_path.glob(".tmp-*"))

@@ -5,8 +5,13 @@ Verb modules import only typer at module level, so ``instructmine --help`` stays
 
 import importlib
 import os
+import sys
 
-from instructmine.cli.app import app
+try:  # a Ctrl-C while the verbs load: one line, not a traceback
+    from instructmine.cli.app import app
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted: nothing was done\n")
+    raise SystemExit(130) from None
 
 # With default OpenMP spinning, torch slows 4-7x when another process shares the cores
 # (measured here: docs/evaluation.md); a user setting wins.
@@ -33,8 +38,12 @@ VERBS = (
     "scorer",
 )
 
-for _verb in VERBS:
-    importlib.import_module(f"instructmine.cli.{_verb}")
+try:
+    for _verb in VERBS:
+        importlib.import_module(f"instructmine.cli.{_verb}")
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted: nothing was done\n")
+    raise SystemExit(130) from None
 
 
 def main() -> None:
@@ -42,4 +51,29 @@ def main() -> None:
     from instructmine.cli.output import unwrap_when_piped
 
     unwrap_when_piped()
-    app()
+    try:
+        app()
+    except SystemExit as e:
+        from instructmine.cli.interrupt import UNREPORTED, unreported_interrupt
+
+        if unreported_interrupt(e.code):  # never a silent 130
+            from instructmine.cli.output import fail
+
+            fail(UNREPORTED, 130, label="interrupted")
+        # the exit status is decided: a Ctrl-C while the interpreter shuts down (joining
+        # threads, freeing models) must not turn a finished command into a silent failure
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise
+    except KeyboardInterrupt:  # before typer took over (parsing the command line)
+        sys.stderr.write("interrupted: nothing was done\n")
+        raise SystemExit(130) from None
+    except Exception as e:  # a file-system fault no verb caught: one line, never a traceback
+        from instructmine.cli.output import fail
+        from instructmine.io.oserrors import as_os_error, describe
+
+        fault = as_os_error(e)
+        if fault is None:
+            raise
+        raise SystemExit(fail(describe(fault)).exit_code) from None

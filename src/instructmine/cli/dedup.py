@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
-from instructmine.cli.options import AsJson, out_option
+from instructmine.cli.options import AsJson, Overwrite, out_option
 
 Method = Annotated[str, typer.Option(help="exact, near or both.")]
 Threshold = Annotated[float, typer.Option(help="Jaccard threshold of near duplicates.")]
@@ -23,6 +23,7 @@ def dedup(
     num_perm: NumPerm = 128,
     ngram: Ngram = 5,
     as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Deduplicate POOL (first record of each cluster kept); clusters go to OUT.clusters.jsonl."""
     from instructmine.cli.output import print_json
@@ -32,5 +33,5 @@ def dedup(
     cfg = validate_options(
         DedupConfig, method=method, threshold=threshold, num_perm=num_perm, ngram=ngram
     )
-    summary = dedup_pool(pool, out, cfg)
+    summary = dedup_pool(pool, out, cfg, overwrite=overwrite)
     print_json(summary.to_dict()) if as_json else print_dedup_summary(summary)

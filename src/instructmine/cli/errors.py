@@ -32,10 +32,12 @@ def describe(err: BaseException) -> str:
         return _yaml_line(err)
     if isinstance(err, KeyError) and err.args:  # str(KeyError) quotes the message
         return str(err.args[0])
-    if isinstance(err, OSError) and err.filename is not None and str(err.filename) not in str(err):
-        return f"{err.filename}: {err.strerror or err}"
-    if isinstance(err, OSError) and err.strerror and err.filename is not None:
-        return f"{err.filename}: {err.strerror}"
+    from instructmine.io.oserrors import as_os_error
+    from instructmine.io.oserrors import describe as describe_fault
+
+    fault = as_os_error(err)  # a full disk, a read-only folder, ... : the file and the fix
+    if fault is not None:
+        return describe_fault(fault)
     return str(err) or type(err).__name__
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
-from instructmine.cli.options import AsJson, Sets, out_option
+from instructmine.cli.options import AsJson, Overwrite, Sets, out_option
 
 
 def _opt(help: str, *names: str, **kw) -> typer.models.OptionInfo:
@@ -77,11 +77,12 @@ def eval_command(
     batch_size: Batch = None,
     resume: Resume = True,
     as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Evaluate RUN_OR_MODEL and write one JSON of results per benchmark and per skill."""
     from instructmine.cli.output import print_json
     from instructmine.evaluate.command import csv, eval_settings, render_eval, run_eval
 
     cfg = eval_settings(preset, config, sets, locals())
-    doc = run_eval(run_or_model, csv(suite) or [], limit, out, cfg, resume)
+    doc = run_eval(run_or_model, csv(suite) or [], limit, out, cfg, resume, overwrite)
     print_json(doc) if as_json else render_eval(doc, out)

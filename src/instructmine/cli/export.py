@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
-from instructmine.cli.options import AsJson, out_option
+from instructmine.cli.options import AsJson, Overwrite, out_option
 
 
 class ExportFormat(StrEnum):
@@ -34,6 +34,7 @@ def export(
     fmt: Format = ExportFormat.messages,
     tags: Tags = True,
     as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Export POOL as alpaca / sharegpt JSON or messages JSONL."""
     from dataclasses import asdict
@@ -42,5 +43,5 @@ def export(
     from instructmine.io import export_pool
     from instructmine.io.command import render_export
 
-    s = export_pool(pool, out, fmt.value, tags=tags)
+    s = export_pool(pool, out, fmt.value, tags=tags, overwrite=overwrite)
     print_json(asdict(s)) if as_json else render_export(s)

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
-from instructmine.cli.options import AsJson, out_option
+from instructmine.cli.options import AsJson, Overwrite, out_option
 
 Sources = Annotated[
     list[str],
@@ -87,6 +87,7 @@ def ingest(
     references: References = None,
     split: Split = None,
     config: HubConfig = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Ingest SOURCES into one canonical pool (id, source, category, messages).
 
@@ -100,7 +101,7 @@ def ingest(
     options = dict(format=fmt, strict=strict, category=category, force_category=force_category,
                    keep_extra=keep_extra, max_record_mb=max_record_mb, allow_partial=allow_partial,
                    encoding_errors=encoding_errors, turns=turns, references=references,
-                   split=split, config=config)  # fmt: skip
+                   split=split, config=config, overwrite=overwrite)  # fmt: skip
     specs = command.source_specs(sources, source)
     with on_interrupt(lambda: command.kept_after_interrupt(out)):
         summary = command.ingest_with_spinner(specs, out, **options)

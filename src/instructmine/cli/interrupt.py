@@ -22,4 +22,21 @@ def on_interrupt(kept: Callable[[], str]) -> Iterator[None]:
     except KeyboardInterrupt:
         from instructmine.cli.output import fail
 
+        on_interrupt.reported = True  # main() adds no second line
         raise fail(kept(), EXIT_INTERRUPTED, label="interrupted") from None
+
+
+on_interrupt.reported = False
+
+
+def unreported_interrupt(code: object) -> bool:
+    """True when the command exits 130 (typer's answer to a Ctrl-C) without having said what
+    was kept: the Ctrl-C landed outside a verb's :func:`on_interrupt` block (while starting
+    up, or while printing a finished command's summary)."""
+    return code == EXIT_INTERRUPTED and not on_interrupt.reported
+
+
+UNREPORTED = (
+    "the command stopped before it finished or while it was printing its summary; every "
+    "output is as it was or complete (re-run the same command to be sure)"
+)

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
-from instructmine.cli.options import AsJson, Sets, out_option
+from instructmine.cli.options import AsJson, Overwrite, Sets, out_option
 
 mix_app = typer.Typer(
     help="Instruction mixtures: build a spec, run a grid, propose the best ratio.",
@@ -66,12 +66,12 @@ def _show(doc: dict, lines: list[str], as_json: bool) -> None:
 @mix_app.command("build")
 def build(
     spec: Spec, out: Annotated[Path, out_option("Mixture pool to write.")], sets: Sets = None,
-    as_json: AsJson = False,
+    as_json: AsJson = False, overwrite: Overwrite = False,
 ) -> None:  # fmt: skip
     """Sample SPEC into the pool OUT; exact ids per component go to OUT.mix.json."""
     from instructmine.mix import command
 
-    doc = command.build(spec, out, sets)
+    doc = command.build(spec, out, sets, overwrite)
     _show(doc, command.build_lines(doc, out), as_json)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
-from instructmine.cli.options import AsJson, out_option
+from instructmine.cli.options import AsJson, Overwrite, out_option
 
 Experiments = Annotated[Path, typer.Argument(help="Experiments table (JSON Lines).")]
 Select = Annotated[str, typer.Option(help="Regressor selection: bic, pvalue, cv or none.")]
@@ -30,6 +30,7 @@ def fit(
     name: Name = None,
     description: Description = None,
     as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Fit log eval loss on indicator aggregates; print the regression table; write RULE.json."""
     from instructmine.cli.output import print_json
@@ -39,7 +40,7 @@ def fit(
 
     cfg = validate_options(FitConfig, select=select, ridge=ridge, n_boot=n_boot, name=name,
                            description=description)  # fmt: skip
-    fitted = fit_rule(experiments, out, cfg)
+    fitted = fit_rule(experiments, out, cfg, overwrite)
     rule, skipped = fitted.rule, fitted.skipped
     doc = {"rule": rule.model_dump(mode="json"), "out": str(out), "skipped": skipped}
     print_json(doc) if as_json else render_fit(rule, out, skipped)
@@ -51,13 +52,14 @@ def rank(
     rule: RuleName,
     out: Annotated[Path, out_option("RANKED.parquet to write.")],
     as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Predicted log eval loss per record (lower is better), ranked; streamed over any size."""
     from instructmine.cli.output import print_json
     from instructmine.rule.command import render_rank
     from instructmine.rule.rank import rank_pool
 
-    summary = rank_pool(scores, rule, out, progress=not as_json)
+    summary = rank_pool(scores, rule, out, progress=not as_json, overwrite=overwrite)
     print_json(summary.to_dict()) if as_json else render_rank(summary, out)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
-from instructmine.cli.options import AsJson, out_option
+from instructmine.cli.options import AsJson, Overwrite, out_option
 
 Ranked = Annotated[
     Path, typer.Argument(help="RANKED.parquet (or any file with id + score); the POOL for rds.")
@@ -66,6 +66,7 @@ def select(
     embeddings: Embeddings = "knn_6",
     backend: Backend = "numpy",
     as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Select records by a score; writes OUT and the manifest OUT.select.json."""
     from instructmine.cli.output import print_json
@@ -76,5 +77,5 @@ def select(
                           below=below, above=above, diverse=diverse,
                           embeddings_indicator=embeddings, backend=backend)  # fmt: skip
     s = run_select(ranked, out, cfg, pool=pool, scores=scores, clusters=clusters,
-                   queries=queries, work_dir=work_dir)  # fmt: skip
+                   queries=queries, work_dir=work_dir, overwrite=overwrite)  # fmt: skip
     print_json(select_json(s)) if as_json else render_select(s)

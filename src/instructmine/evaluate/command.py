@@ -87,7 +87,13 @@ def _judge(judge: dict, o: dict[str, Any]) -> dict:
 
 
 def run_eval(
-    model: str, suites: list[str], limit: int | None, out: Path, cfg: EvalConfig, resume: bool
+    model: str,
+    suites: list[str],
+    limit: int | None,
+    out: Path,
+    cfg: EvalConfig,
+    resume: bool,
+    overwrite: bool = False,
 ) -> dict:
     """``evaluate`` with a progress bar per benchmark on stderr (none when piped)."""
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
@@ -103,7 +109,7 @@ def run_eval(
             task = bars.add_task(label, total=total)
             return lambda n=1: bars.advance(task, n)
 
-        return evaluate(model, suites, limit, out, cfg, progress, resume)
+        return evaluate(model, suites, limit, out, cfg, progress, resume, overwrite)
 
 
 def render_eval(doc: dict, out: Path) -> None:

@@ -164,6 +164,7 @@ def evaluate(
     config: EvalConfig | None = None,
     progress: Progress | None = None,
     resume: bool = True,
+    overwrite: bool = False,
 ) -> EvalResult:
     """Evaluate a model or run folder on the named suites; write and return the results dict
     (an :class:`EvalResult`: ``skipped`` when the results file already held this evaluation).
@@ -189,10 +190,13 @@ def evaluate(
             "server) or --judge-local MODEL"
         )
     from instructmine.fingerprint import model_fingerprint
+    from instructmine.ownership import refuse_foreign
     from instructmine.stage import Stage, read_manifest
 
-    fingerprint = model_fingerprint(model_or_run)
     out_path = Path(out) if out else None
+    if out_path is not None:
+        refuse_foreign([out_path], None, overwrite)
+    fingerprint = model_fingerprint(model_or_run)
     stage = Stage(
         "evaluate",
         STAGE_VERSION,

@@ -18,13 +18,15 @@ listed in ``OUT.skipped.jsonl`` with the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import orjson
 
 from instructmine.atomic import atomic_open, refuse_overwriting_inputs
 from instructmine.io.pool import iter_pool, open_pool, require_records
+from instructmine.ownership import refuse_foreign
+from instructmine.stage import Stage
 
 EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
 _SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
@@ -80,17 +82,31 @@ def to_messages(messages: list[dict]) -> dict:
 _CONVERT = {"alpaca": to_alpaca, "sharegpt": to_sharegpt, "messages": to_messages}
 
 
+def manifest_path(out: Path | str) -> Path:
+    """``OUT.export.json``: the export's summary and stage manifest, beside the file."""
+    out = Path(out)
+    return out.with_name(out.stem + ".export.json")
+
+
 def export_pool(
-    pool: Path | str, out: Path | str, fmt: str = "messages", tags: bool = True
+    pool: Path | str,
+    out: Path | str,
+    fmt: str = "messages",
+    tags: bool = True,
+    overwrite: bool = False,
 ) -> ExportSummary:
-    """Stream ``pool`` into ``out`` in ``fmt`` (alpaca/sharegpt JSON array, messages JSONL)."""
+    """Stream ``pool`` into ``out`` in ``fmt`` (alpaca/sharegpt JSON array, messages JSONL).
+
+    ``OUT.export.json`` records it; an existing ``out`` instructmine did not write is refused
+    unless ``overwrite``."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(
             f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}"
         )
     out = Path(out)
     skipped_path = out.with_name(out.name + ".skipped.jsonl")
-    refuse_overwriting_inputs([out, skipped_path], [pool])
+    refuse_overwriting_inputs([out, skipped_path, manifest_path(out)], [pool])
+    refuse_foreign([out], manifest_path(out), overwrite)
     require_records(pool, "export")  # missing, malformed or empty: fails before any write
     out.parent.mkdir(parents=True, exist_ok=True)
     convert = _CONVERT[fmt]
@@ -133,4 +149,6 @@ def export_pool(
         summary.skipped_path = str(skipped_path)
     else:
         skipped_path.unlink(missing_ok=True)
+    config = {"format": fmt, "tags": tags}
+    Stage("export", 1, config, {"pool": pool}, [out]).write(manifest_path(out), asdict(summary))
     return summary

@@ -8,7 +8,9 @@ go to ``POOL.rejects.jsonl`` with file, line/index and reason (or stop the run w
 
 from __future__ import annotations
 
+import errno
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from instructmine import atomic, ownership
 from instructmine.atomic import refuse_overwriting_inputs
 from instructmine.io import formats
 from instructmine.io.errors import IngestError, Location, RecordError, Reject, excerpt
@@ -65,6 +68,7 @@ class IngestOptions(BaseModel):
     encoding_errors: str = "strict"  # bytes that are not UTF-8: reject the record, or replace
     turns: str = "reject"  # ShareGPT / messages turns that do not alternate: reject or repair
     allow_partial: bool = False  # a file that cannot be read is not an error of the ingest
+    overwrite: bool = False  # replace an existing OUT that instructmine did not write
     batch_size: int = 10_000
     references: Path | None = None  # FastChat reference answers for MT-Bench questions
     split: str | None = None  # split of hub datasets / DatasetDict folders
@@ -119,20 +123,38 @@ def _parts(spec: SourceSpec, opts: IngestOptions, skipped: list[str]):
             for label, items in saved_dataset_parts(p, opts.split):
                 yield label, lambda items=items: items
             return
-        files = sorted(f for f in p.rglob("*") if f.is_file())
+        entries = sorted(p.rglob("*"))
+        files = [f for f in entries if f.is_file()]
         data = [f for f in files if is_data_file(f)]
         skipped.extend(str(f) for f in files if not is_data_file(f))
+        skipped.extend(f"{f} ({why})" for f in entries if (why := broken_link(f)))
         if not data:
             raise IngestError(
                 f"{p}: folder has no data files (.json, .jsonl, .parquet, .csv, optionally .gz)"
             )
         for f in data:
             yield str(f), lambda f=f: _read(f, opts)
+    elif broken_link(p):
+        raise IngestError(f"{spec.path}: {broken_link(p)}; fix or remove the link")
     elif p.suffix.lower() in _SUFFIXES or not _HUB_ID.match(spec.path):
         raise IngestError(f"{spec.path}: no such file or folder")
     else:
         repo = spec.path.removeprefix("hf://")
         yield f"hf://{repo}", lambda: hub_items(repo, opts.split, opts.config)
+
+
+def broken_link(path: Path) -> str | None:
+    """Why ``path`` is a symbolic link that cannot be read (a loop, or a missing target), or
+    None (not a link, or a good one)."""
+    if not path.is_symlink():
+        return None
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        return f"a dangling symbolic link (its target {os.readlink(path)} does not exist)"
+    return None
 
 
 def _read(path: Path, opts: IngestOptions) -> Iterator[Item]:
@@ -193,7 +215,7 @@ class _Run:
         self.opts = opts
         self.stage = stage
         self.out = Path(out)
-        self.rejects_path = self.out.with_name(self.out.stem + ".rejects.jsonl")
+        self.rejects_path = rejects_path(self.out)
         self.summary = IngestSummary(out=str(self.out), rejects=str(self.rejects_path))
         self.counter = OccurrenceCounter()
         self.builder = BatchBuilder()
@@ -201,8 +223,11 @@ class _Run:
         self.max_chars = int(opts.max_record_mb * 1e6)
         self.references = formats.load_references(opts.references) if opts.references else None
         self.writer = PoolWriter(self.out)
+        # the rejects are written beside the old ones and replace them with the pool, so a
+        # failed or interrupted ingest keeps the previous pool, rejects and manifest together
+        self.rejects_tmp = atomic.temporary_sibling(self.rejects_path)
         try:
-            self.rejects = open(self.rejects_path, "wb")  # noqa: SIM115
+            self.rejects = open(self.rejects_tmp, "wb")  # noqa: SIM115
         except BaseException:  # Ctrl-C or an unwritable rejects path: drop the pool's temporary
             self.writer.abort()
             raise
@@ -280,14 +305,21 @@ class _Run:
         self.rejects.close()
         if self.writer.rows == 0:  # nothing kept: no empty pool (the rejects say why)
             self.writer.abort()
+            if self.out.exists():  # the previous pool keeps its own rejects and manifest
+                self.rejects_path = self.out.with_name(self.out.stem + ".failed.rejects.jsonl")
+                self.summary.rejects = str(self.rejects_path)
+            os.replace(self.rejects_tmp, self.rejects_path)
             return
-        self.writer.close()
-        self.stage.write(manifest_path(self.out), self.summary.to_dict())
+        self.writer.finish()
+        with atomic.interrupts_deferred():  # pool, rejects and manifest move in together
+            self.writer.commit()
+            os.replace(self.rejects_tmp, self.rejects_path)
+            self.stage.write(manifest_path(self.out), self.summary.to_dict())
 
     def abort(self) -> None:
         self.writer.abort()
         self.rejects.close()
-        self.rejects_path.unlink(missing_ok=True)
+        self.rejects_tmp.unlink(missing_ok=True)
 
 
 def _misfit(reason: str, raw: Any, fmt: str, detected: str) -> str:
@@ -324,6 +356,12 @@ def _tag(raw: dict, key: str) -> str | None:
     return v if isinstance(v, str) and v.strip() else None
 
 
+def rejects_path(out: Path | str) -> Path:
+    """``POOL.rejects.jsonl``: the rejected records of the ingest that wrote a pool."""
+    out = Path(out)
+    return out.with_name(out.stem + ".rejects.jsonl")
+
+
 def manifest_path(out: Path | str) -> Path:
     """``POOL.ingest.json``: the ingest summary and stage manifest written next to a pool."""
     return stage_manifest(out, "ingest")
@@ -332,15 +370,32 @@ def manifest_path(out: Path | str) -> Path:
 def _stage(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) -> Stage:
     """The ingest stage: every source path (and the references file) is an input; a hub id
     cannot be hashed, so an ingest reading one always runs."""
-    inputs: dict[str, Path | str] = {f"source[{i}]": s.path for i, s in enumerate(specs)}
+    inputs: dict[str, Path | str] = {
+        f"source[{i}]": s.path for i, s in enumerate(specs) if _readable(s.path)
+    }  # an unreadable source is a file error of the run, not a digest to record
     if opts.references is not None:
         inputs["references"] = opts.references
     config = {
-        "options": opts.model_dump(mode="json"),
+        "options": opts.model_dump(mode="json", exclude={"overwrite"}),
         "sources": [s.model_dump(mode="json") for s in specs],
     }
-    rejects = out.with_name(out.stem + ".rejects.jsonl")
-    return Stage("ingest", 1, config, inputs=inputs, outputs=[out, rejects])
+    return Stage("ingest", 1, config, inputs=inputs, outputs=[out, rejects_path(out)])
+
+
+def _readable(path: str | Path) -> bool:
+    """True when every file of ``path`` (a file, or a folder's files) can be opened; a
+    source that is not a local path (a hub id) counts as readable (it is not hashed)."""
+    p = Path(path)
+    try:
+        files = (
+            [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()] if p.is_dir() else []
+        )
+        for f in files:
+            with open(f, "rb"):
+                pass
+    except OSError:
+        return False
+    return True
 
 
 def as_spec(src: str | Path | SourceSpec) -> SourceSpec:
@@ -369,6 +424,8 @@ def ingest(
     if not specs:
         raise IngestError("no sources given")
     _refuse_inputs(specs, Path(out), opts)
+    for dest in (Path(out), rejects_path(out), manifest_path(out)):
+        atomic.remove_stale_for(dest)  # temporaries of a killed ingest into the same OUT
     stage = _stage(specs, Path(out), opts)
     done = stage.done(manifest_path(out))
     if done is not None:
@@ -412,8 +469,9 @@ def _refuse_inputs(specs: Sequence[SourceSpec], out: Path, opts: IngestOptions) 
             inputs.extend(f for f in p.rglob("*") if f.is_file() and is_data_file(f))
     if opts.references is not None:
         inputs.append(Path(opts.references))
-    rejects = out.with_name(out.stem + ".rejects.jsonl")
-    refuse_overwriting_inputs([out, rejects, manifest_path(out)], inputs)
+    outputs = [out, rejects_path(out), manifest_path(out)]
+    refuse_overwriting_inputs(outputs, inputs)
+    ownership.refuse_foreign(outputs[:1], manifest_path(out), opts.overwrite)
 
 
 def _file_error(run: _Run, part: PartSummary, err: IngestError, append: bool = True) -> None:

@@ -100,7 +100,15 @@ class PoolWriter:
 
     def close(self) -> None:
         """Finish the file and move it into place."""
+        self.finish()
+        self.commit()
+
+    def finish(self) -> None:
+        """Finish the file under its temporary name (:meth:`commit` moves it into place)."""
         self._writer.close()
+
+    def commit(self) -> None:
+        """Move the finished file into place (replacing the old one)."""
         os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
@@ -213,12 +221,30 @@ def iter_pool(
 ) -> Iterator[pa.RecordBatch]:
     """Stream a pool's record batches (memory bounded by ``batch_size``)."""
     pf = open_pool(path)
-    yield from pf.iter_batches(batch_size=batch_size, columns=list(columns) if columns else None)
+    batches = pf.iter_batches(batch_size=batch_size, columns=list(columns) if columns else None)
+    while True:
+        try:
+            batch = next(batches, None)
+        except (OSError, pa.ArrowException) as e:  # a corrupt page (ZSTD, snappy, header)
+            raise _damaged(path, e) from None
+        if batch is None:
+            return
+        yield batch
+
+
+def _damaged(path: Path | str, e: Exception) -> PoolError:
+    detail = " ".join(str(e).split())[:200]
+    return PoolError(
+        f"{path}: the pool file is damaged ({detail}); re-create it with `instructmine ingest`"
+    )
 
 
 def read_pool(path: Path | str, columns: Sequence[str] | None = None) -> pa.Table:
     """Read a whole pool (or some of its columns) as an Arrow table."""
-    return open_pool(path).read(columns=list(columns) if columns else None)
+    try:
+        return open_pool(path).read(columns=list(columns) if columns else None)
+    except (OSError, pa.ArrowException) as e:
+        raise _damaged(path, e) from None
 
 
 def pool_rows(path: Path | str) -> int:

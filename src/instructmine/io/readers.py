@@ -6,7 +6,8 @@ recognised by extension. Every reader yields ``(Location, value)`` pairs, where 
 parsed record or a :class:`RecordError` saying why that record is bad, so the caller decides
 whether to stop (``--strict``) or to reject and go on. Memory stays bounded: JSONL is read line
 by line (a line above the size limit is skipped in 1 MB chunks, never held whole), JSON arrays
-go through ``ijson``'s incremental C parser, Parquet through ``iter_batches``. A truncated
+are split into records by a bounded scan (io/json_array.py: a record too deep or too large is
+rejected without being held), Parquet through ``iter_batches``. A truncated
 compressed file yields every complete record it holds, then a :class:`StreamBroken` saying it
 was truncated; a byte that is not UTF-8 costs only the record holding it (io/streams.py).
 """
@@ -17,22 +18,14 @@ import contextlib
 import csv
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
 from instructmine.io.errors import IngestError, Location, RecordError
-from instructmine.io.streams import (
-    COMPRESSED_SUFFIXES,
-    Utf8Guard,
-    compression_of,
-    marked_bytes,
-    open_stream,
-    replace_marked,
-    truncation,
-)
+from instructmine.io.streams import COMPRESSED_SUFFIXES, compression_of, open_stream, truncation
 
 PARQUET_MAGIC = b"PAR1"
 BOM = b"\xef\xbb\xbf"
@@ -141,14 +134,19 @@ def iter_file(
     """
     if encoding_errors not in ENCODING_ERRORS:
         raise IngestError(f"--encoding-errors must be one of {ENCODING_ERRORS}")
-    kind, compressed = sniff(path)
+    try:
+        kind, compressed = sniff(path)
+    except OSError as e:  # unreadable (permissions, a link loop, an I/O error): a file error
+        from instructmine.io.oserrors import describe
+
+        raise IngestError(describe(e)) from None
     if kind == "jsonl":
         return _iter_jsonl(path, compressed, max_record_bytes, encoding_errors)
     if kind == "json":
-        return _iter_json_array(path, compressed, encoding_errors)
+        return _iter_json_array(path, compressed, max_record_bytes, encoding_errors)
     if kind == "csv":
         return _iter_csv(path, compressed, max_record_bytes)
-    return _iter_parquet(path, batch_rows)
+    return _iter_parquet(path, batch_rows, max_record_bytes)
 
 
 def _parse_error(line: bytes, err: Exception, last: bool) -> RecordError:
@@ -221,39 +219,25 @@ def _too_big(size: int, max_bytes: int) -> str:
     )
 
 
-def _iter_json_array(path: Path, compressed: bool, errors: str = "strict") -> Iterator[Item]:
-    import ijson
+def _iter_json_array(
+    path: Path, compressed: bool, max_bytes: int, errors: str = "strict"
+) -> Iterator[Item]:
+    from instructmine.io.json_array import ArrayBroken, iter_array
 
     name = str(path)
     count = 0
     with _open(path, compressed) as f:
-        guard = Utf8Guard(f)
         try:
-            # a large buffer: yajl re-copies a string being built once per buffer refill
-            for value in ijson.items(guard, "item", use_float=True, buf_size=4 << 20):
-                loc = Location(name, index=count)
-                count += 1
-                if guard.bad_bytes:
-                    bad = marked_bytes(value)
-                    if bad and errors == "replace":
-                        value = replace_marked(value)
-                    elif bad:
-                        value = RecordError(
-                            f"not valid UTF-8 ({len(bad)} byte(s), the first 0x{bad[0]:02x}); "
-                            "re-encode the file as UTF-8, or pass --encoding-errors replace"
-                        )
+            for loc, value in iter_array(f, name, max_bytes, errors):
+                count = (loc.index or 0) + 1
                 yield loc, value
-        except ijson.JSONError as e:
-            msg = e.args[0] if e.args else ""
-            if isinstance(msg, bytes):
-                msg = msg.decode("utf-8", "replace")
-            detail = (str(msg).strip().splitlines() or [type(e).__name__])[0]
+        except ArrayBroken as e:
             problem = truncation(f)
             if problem:
                 reason = f"{problem}; kept the {count} complete record(s) before it"
             else:
                 reason = (
-                    f"invalid JSON in the array at record {count}: {detail}; the rest of the "
+                    f"invalid JSON in the array at record {count}: {e}; the rest of the "
                     "file cannot be read (a JSON array has no line boundaries to resume at)"
                 )
             yield Location(name, index=count), StreamBroken(reason)
@@ -263,31 +247,47 @@ def _iter_json_array(path: Path, compressed: bool, errors: str = "strict") -> It
 
 def _iter_csv(path: Path, compressed: bool, max_bytes: int) -> Iterator[Item]:
     name = str(path)
-    csv.field_size_limit(max(max_bytes, 1 << 20))
+    limit = max(max_bytes, 1 << 20)
+    csv.field_size_limit(limit)
     delimiter = "\t" if _plain_name(path).endswith(".tsv") else ","
     with _open(path, compressed) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv.DictReader(text, delimiter=delimiter)
-        index = 0
-        try:
-            for index, row in enumerate(reader):  # noqa: B007
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows, None)
+            except csv.Error as e:
+                if "field larger than field limit" not in str(e):
+                    yield Location(name, line=reader.line_num), StreamBroken(f"cannot read on: {e}")
+                    return
+                # the row is dropped as it is read; the reader goes on at the next one
                 loc = Location(name, line=reader.line_num)
-                if None in row:
-                    yield (
-                        loc,
-                        RecordError(
-                            f"row has {len(reader.fieldnames or []) + len(row[None])} fields, "
-                            f"the header has {len(reader.fieldnames or [])}"
-                        ),
-                    )
-                    continue
-                bad = next((k for k, v in row.items() if v is not None and _has_surrogate(v)), None)
-                if bad is not None:
-                    yield loc, RecordError(f"field '{bad}' is not valid UTF-8")
-                    continue
-                yield loc, row
-        except (csv.Error, *_STREAM_ERRORS) as e:
-            yield Location(name, line=reader.line_num), StreamBroken(f"cannot read on: {e}")
+                yield (
+                    loc,
+                    RecordError(
+                        f"a field of this row is above the {limit / 1e6:g} MB limit "
+                        "(raise --max-record-mb to accept it)"
+                    ),
+                )
+                continue
+            except _STREAM_ERRORS as e:
+                yield Location(name, line=reader.line_num), StreamBroken(f"cannot read on: {e}")
+                return
+            if row is None:
+                return
+            yield Location(name, line=reader.line_num), _csv_row(row, reader.fieldnames)
+
+
+def _csv_row(row: dict, header: Sequence[str] | None) -> dict | RecordError:
+    """The row, or why it is bad (a field count off the header's, bytes that are not UTF-8)."""
+    if None in row:
+        n = len(header or [])
+        return RecordError(f"row has {n + len(row[None])} fields, the header has {n}")
+    bad = next((k for k, v in row.items() if v is not None and _has_surrogate(v)), None)
+    if bad is not None:
+        return RecordError(f"field '{bad}' is not valid UTF-8")
+    return row
 
 
 def _has_surrogate(text: str) -> bool:
@@ -298,7 +298,10 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def _iter_parquet(path: Path, batch_rows: int) -> Iterator[Item]:
+def _iter_parquet(path: Path, batch_rows: int, max_bytes: int) -> Iterator[Item]:
+    """Rows of a Parquet file; a row larger than ``max_bytes`` (as JSON) is rejected, and a
+    corrupt page ends the file with a :class:`StreamBroken` (every row before it is kept)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     name = str(path)
@@ -307,7 +310,24 @@ def _iter_parquet(path: Path, batch_rows: int) -> Iterator[Item]:
     except Exception as e:  # pyarrow raises ArrowInvalid / OSError for corrupt files
         raise IngestError(f"{path}: not a readable Parquet file ({e})") from e
     index = 0
-    for batch in pf.iter_batches(batch_size=batch_rows):
+    # one row group at a time: a corrupt one ends the file after every row before it
+    batches = (
+        b for g in range(pf.num_row_groups) for b in pf.iter_batches(batch_rows, row_groups=[g])
+    )
+    while True:
+        try:
+            batch = next(batches, None)
+        except (OSError, pa.ArrowException) as e:  # a corrupt page (ZSTD/snappy, bad header)
+            detail = " ".join(str(e).split())[:200]
+            yield Location(name, index=index), StreamBroken(f"cannot read on: {detail}")
+            return
+        if batch is None:
+            return
+        big = batch.nbytes > max_bytes  # only then is any row's size worth measuring
         for row in batch.to_pylist():
-            yield Location(name, index=index), row
+            loc = Location(name, index=index)
             index += 1
+            if big and len(orjson.dumps(row, default=str)) > max_bytes:
+                yield loc, RecordError(_too_big(len(orjson.dumps(row, default=str)), max_bytes))
+                continue
+            yield loc, row

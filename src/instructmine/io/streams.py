@@ -1,18 +1,13 @@
-"""Byte streams of data files: plain, gzip, bz2 or xz, and a UTF-8 guard for JSON arrays.
+"""Byte streams of data files: plain, gzip, bz2 or xz.
 
 A compressed file is decompressed chunk by chunk with the codec's own decompressor object, so a
 truncated file yields every byte it holds (``gzip.open`` raises ``EOFError`` and loses the
 buffer it was filling) and :attr:`Decompressed.truncated` says the stream ended early.
-
-:class:`Utf8Guard` sits between a byte stream and a JSON parser: each byte that is not valid
-UTF-8 becomes a private-use code point (U+10FF80-U+10FFFF) instead of stopping the parser, so
-the record holding it can be rejected (or repaired) on its own and every other record is kept.
 """
 
 from __future__ import annotations
 
 import bz2
-import codecs
 import io
 import lzma
 import zlib
@@ -22,8 +17,6 @@ from typing import BinaryIO
 MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 _CHUNK = 1 << 16
-_MARK_BASE = 0x10FF00  # byte b (0x80-0xff) that is not valid UTF-8 -> chr(_MARK_BASE + b)
-_ERRORS = "instructmine-mark-bad-bytes"
 
 
 def compression_of(head: bytes) -> str | None:
@@ -115,74 +108,3 @@ def truncation(stream: BinaryIO) -> str | None:
     """Why a stream from :func:`open_stream` ended early, or None when it was read whole."""
     raw = getattr(stream, "raw", None)
     return raw.problem if isinstance(raw, Decompressed) and raw.truncated else None
-
-
-def _mark(err: UnicodeDecodeError) -> tuple[str, int]:
-    bad = err.object[err.start : err.end]
-    return "".join(chr(_MARK_BASE + b) for b in bad), err.end
-
-
-codecs.register_error(_ERRORS, _mark)
-
-
-class Utf8Guard(io.RawIOBase):
-    """Bytes in, the same bytes out, except that invalid UTF-8 becomes marker code points.
-
-    :attr:`bad_bytes` counts what was marked; while it is 0 no record needs checking.
-    """
-
-    def __init__(self, stream: BinaryIO):
-        self._s = stream
-        self._dec = codecs.getincrementaldecoder("utf-8-sig")(errors=_ERRORS)  # drops a BOM
-        self._buf = b""
-        self._eof = False
-        self.bad_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        while not self._buf and not self._eof:
-            data = self._s.read(_CHUNK)
-            self._eof = not data
-            text = self._dec.decode(data, final=self._eof)
-            out = text.encode("utf-8", "surrogatepass")
-            if len(out) != len(data):  # a marker takes 4 bytes in place of 1
-                self.bad_bytes += sum(1 for c in text if ord(c) >= _MARK_BASE + 0x80)
-            self._buf = out
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-
-def marked_bytes(value: object) -> list[int]:
-    """The undecodable bytes marked inside a parsed record (strings and keys, nested)."""
-    found: list[int] = []
-    _walk(value, found)
-    return found
-
-
-def _walk(value: object, found: list[int]) -> None:
-    if isinstance(value, str):
-        found.extend(ord(c) - _MARK_BASE for c in value if ord(c) >= _MARK_BASE + 0x80)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _walk(k, found)
-            _walk(v, found)
-    elif isinstance(value, list):
-        for v in value:
-            _walk(v, found)
-
-
-def replace_marked(value: object) -> object:
-    """The record with every marked byte replaced by U+FFFD (``--encoding-errors replace``)."""
-    if isinstance(value, str):
-        if not any(ord(c) >= _MARK_BASE + 0x80 for c in value):
-            return value
-        return "".join("\ufffd" if ord(c) >= _MARK_BASE + 0x80 else c for c in value)
-    if isinstance(value, dict):
-        return {replace_marked(k): replace_marked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [replace_marked(v) for v in value]
-    return value

@@ -11,6 +11,7 @@ and ``meta.mix_repeat_of`` naming the original id.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -188,8 +189,19 @@ def _split(ids: list[str], counts: dict[str, int]) -> dict[str, list[str]]:
     return out
 
 
+def _refuse_empty(spec: MixSpec, counts: dict[str, int], where: str) -> None:
+    """An empty mixture, or a component asked for ``count: 0``, is a spec error."""
+    zero = [n for n, c in spec.components.items() if c.count is not None and c.count == 0]
+    if zero:
+        raise MixSpecError(
+            f"{where}: component {zero[0]!r} has count: 0; give it a count above 0, or remove it"
+        )
+    if sum(counts.values()) == 0:
+        raise MixSpecError(f"{where}: the mixture would hold no records; give it a size")
+
+
 def build_mixture(
-    spec: MixSpec | Path | str, out: Path | str, where: str | None = None
+    spec: MixSpec | Path | str, out: Path | str, where: str | None = None, overwrite: bool = False
 ) -> MixSummary:
     """Sample ``spec`` (a :class:`MixSpec` or a YAML path) into the pool ``out``.
 
@@ -198,7 +210,7 @@ def build_mixture(
     ``skipped`` set, when the spec and every component pool are unchanged and ``out`` is
     intact. Raises :class:`MixSpecError` for an impossible spec.
     """
-    from instructmine import atomic
+    from instructmine import atomic, ownership
     from instructmine.io.errors import PoolError
     from instructmine.io.pool import require_records
     from instructmine.stage import Stage
@@ -209,9 +221,11 @@ def build_mixture(
     where = where or "mixture spec"
     out = Path(out)
     counts = resolve_counts(spec, where)
+    _refuse_empty(spec, counts, where)
     pools = {f"pool:{n}": c.pool for n, c in spec.components.items()}
     pools.update({f"ranked:{n}": c.select.ranked for n, c in spec.components.items() if c.select})
     atomic.refuse_overwriting_inputs([out, manifest_path(out)], list(pools.values()))
+    ownership.refuse_foreign([out], manifest_path(out), overwrite)
     for name, comp in spec.components.items():
         if not Path(comp.pool).is_file():
             raise MixSpecError(
@@ -234,7 +248,11 @@ def build_mixture(
     stage.start(manifest_path(out))
     picked = _sample(spec, counts, where)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".mix-") as tmp:
+    prefix = f".mix-{out.name}-"
+    for stale in out.parent.glob(atomic.glob_escape(prefix) + "*"):  # a killed build's
+        shutil.rmtree(stale, ignore_errors=True)
+    atomic.remove_stale_for(out)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=prefix) as tmp:
         table, repeats = _assemble(spec, picked, Path(tmp))
     atomic.write_table(table, out, compression="zstd")
     summary = MixSummary(

@@ -21,7 +21,7 @@ def load_grid_config(config: Path, sets: list[str] | None, workers: int | None =
     return cfg.model_copy(update={"workers": workers}) if workers is not None else cfg
 
 
-def build(spec: Path, out: Path, sets: list[str] | None) -> dict[str, Any]:
+def build(spec: Path, out: Path, sets: list[str] | None, overwrite: bool = False) -> dict[str, Any]:
     """``mix build``: sample the spec into ``out``; the summary and the manifest's path."""
     from instructmine.mix.build import build_mixture, manifest_path
 
@@ -32,7 +32,7 @@ def build(spec: Path, out: Path, sets: list[str] | None) -> dict[str, Any]:
         spec, where = with_overrides(load_spec(spec), sets), f"{spec} with --set"
     else:
         where = str(spec)
-    s = build_mixture(spec, out, where)
+    s = build_mixture(spec, out, where, overwrite)
     return {**s.to_dict(), "manifest": str(manifest_path(out)), "skipped": s.skipped}
 
 

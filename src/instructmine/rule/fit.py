@@ -129,14 +129,17 @@ class FitResult(StageResult):
         return {"rule": self.rule.name, "terms": [t.aggregate for t in self.rule.terms]}
 
 
-def fit_rule(experiments: Path | str, out: Path | str, cfg: FitConfig) -> FitResult:
+def fit_rule(
+    experiments: Path | str, out: Path | str, cfg: FitConfig, overwrite: bool = False
+) -> FitResult:
     """The fit stage: write the rule to ``out`` and its manifest ``OUT.fit.json`` beside it;
     skipped (the rule loaded from ``out``) when the table, config and rule are unchanged."""
-    from instructmine import atomic
+    from instructmine import atomic, ownership
     from instructmine.stage import Stage, manifest_path, run_stage
 
     out = Path(out)
     atomic.refuse_overwriting_inputs([out], [experiments])
+    ownership.refuse_foreign([out], manifest_path(out, "fit"), overwrite)
     stage = Stage("fit", STAGE_VERSION, cfg.model_dump(mode="json"), {"experiments": experiments})
     stage.outputs = [out]
 

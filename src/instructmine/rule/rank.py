@@ -40,6 +40,7 @@ def rank_pool(
     out: Path | str,
     batch_rows: int = 65536,
     progress: bool = False,
+    overwrite: bool = False,
 ) -> RankSummary:
     """Rank the records of SCORES by ``rule`` into ``out``; manifest ``OUT.rank.json``.
 
@@ -47,11 +48,12 @@ def rank_pool(
     no prediction (NaN) and rank last. Skipped when scores, rule and output are unchanged.
     ``param_mismatches``: indicator parameters that differ between the rule's fit and the score
     folder's ``scores.json`` (reported, not refused: such scores are on other scales than the
-    rule's coefficients assume).
+    rule's coefficients assume). An existing ``out`` instructmine did not write is refused
+    unless ``overwrite``.
     """
     import pyarrow.parquet as pq
 
-    from instructmine import atomic
+    from instructmine import atomic, ownership
     from instructmine.stage import RESULT_FIELDS, Stage, strip_stage
 
     rule = rule if isinstance(rule, Rule) else load_rule(rule)
@@ -64,10 +66,11 @@ def rank_pool(
         )
     column_files(rule, files)  # fail on missing columns before anything is written
     atomic.refuse_overwriting_inputs([out], list(files))
+    manifest = manifest_path(out, "rank")
+    ownership.refuse_foreign([out], manifest, overwrite)
     config = {"rule": rule.model_dump(mode="json"), "batch_rows": batch_rows}
     inputs = {f"scores{i}": f for i, f in enumerate(files)}
     stage = Stage("rank", STAGE_VERSION, config, inputs, outputs=[out])
-    manifest = manifest_path(out, "rank")
     done = stage.done(manifest)
     if done is not None:
         fields = {k: v for k, v in strip_stage(done).items() if k not in RESULT_FIELDS}

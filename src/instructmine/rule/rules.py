@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 BUILTIN_PACKAGE = "instructmine.data"
 BUILTIN_DIR = "rules"
@@ -26,8 +26,8 @@ class RuleTerm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     aggregate: str
-    coef: float
-    mean: float = 0.0
+    coef: float = Field(allow_inf_nan=False)
+    mean: float = Field(0.0, allow_inf_nan=False)
     std: float = 1.0
     se: float | None = None
     pvalue: float | None = None
@@ -36,6 +36,16 @@ class RuleTerm(BaseModel):
     boot_low: float | None = None
     boot_high: float | None = None
     vif: float | None = None
+
+    @field_validator("std")
+    @classmethod
+    def _scale(cls, v: float) -> float:
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(
+                f"must be a finite number above 0, got {v} (a term divides by its std; "
+                "use 1 for an unscaled term)"
+            )
+        return v
 
     @property
     def column(self) -> str:
@@ -76,11 +86,18 @@ class Rule(BaseModel):
     description: str = ""
     quoted_from_paper: bool = False
     citation: str | None = None
-    intercept: float
+    intercept: float = Field(allow_inf_nan=False)
     terms: list[RuleTerm]
     indicators: list[IndicatorNeed] = Field(default_factory=list)
     fit: dict[str, Any] | None = None
     provenance: Provenance | None = None
+
+    @field_validator("terms")
+    @classmethod
+    def _some_terms(cls, v: list[RuleTerm]) -> list[RuleTerm]:
+        if not v:
+            raise ValueError("a rule needs at least one term (it would rank every record the same)")
+        return v
 
     @property
     def columns(self) -> list[str]:
@@ -126,9 +143,19 @@ def builtin_names() -> list[str]:
 def _parse(text: str, where: str) -> Rule:
     try:
         return Rule.model_validate(json.loads(text))
-    except ValueError as e:  # JSON errors and ValidationError alike
-        kind = "not a valid rule" if isinstance(e, ValidationError) else "not valid JSON"
-        raise RuleError(f"{where}: {kind}: {e}") from None
+    except ValidationError as e:
+        raise RuleError(f"{where}: not a valid rule: {_problems(e)}") from None
+    except ValueError as e:  # JSON syntax
+        raise RuleError(f"{where}: not valid JSON: {e}") from None
+
+
+def _problems(e: ValidationError) -> str:
+    """A validation error as one line: ``terms.0.std: must be ... ; ...``."""
+    parts = []
+    for err in e.errors():
+        where = ".".join(str(x) for x in err["loc"])
+        parts.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
 
 
 def load_rule(ref: Path | str) -> Rule:

@@ -72,6 +72,17 @@ def numeric_columns(scores: Any, wanted: list[str] | None) -> dict[str, Any]:
     return cols
 
 
+def check_size(n_pool: int, cfg: SamplingConfig) -> None:
+    """Raise ``ValueError`` when a sub-dataset of ``cfg.n_records`` cannot be drawn from a
+    pool of ``n_pool`` records (it would silently come out smaller than asked)."""
+    if cfg.n_records > n_pool:
+        raise ValueError(
+            f"sampling.n_records is {cfg.n_records} but the candidate pool holds only {n_pool} "
+            f"records; set sampling.n_records to at most {n_pool} (sub-datasets are usually a "
+            "small share of the pool), or use a larger pool"
+        )
+
+
 def sample_subsets(ids: list[str], sources: list[str], scores: Any, cfg: SamplingConfig):
     """Draw ``cfg.k`` sub-datasets from records ``ids`` (with ``sources``) and their scores.
 
@@ -80,6 +91,7 @@ def sample_subsets(ids: list[str], sources: list[str], scores: Any, cfg: Samplin
     """
     import numpy as np
 
+    check_size(len(ids), cfg)
     rng = np.random.default_rng(cfg.seed)
     values = numeric_columns(scores, cfg.indicators) if scores is not None else {}
     if scores is not None and scores.column("id").to_pylist() != list(ids):
@@ -115,6 +127,9 @@ def sample_subsets(ids: list[str], sources: list[str], scores: Any, cfg: Samplin
                 cand += pool[ok & (v >= edges[q]) & hi].tolist()
             rows = rng.choice(cand, size=min(cfg.n_records, len(cand)), replace=False).tolist()
             kind, note = "strat", f"{col} stratum {q + 1}/{cfg.strata} of {list(picked)}"
+        if len(rows) < cfg.n_records:  # said in the table, not silently
+            note = f"{note}; " if note else ""
+            note += f"short: {len(rows)} of {cfg.n_records} records (too few in its sources)"
         rows.sort()
         out.append(
             Subset(

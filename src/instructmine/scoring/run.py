@@ -92,7 +92,7 @@ def score_pool(
     """
     from instructmine.atomic import refuse_file_as_folder
     from instructmine.io.pool import require_records
-    from instructmine.runners.local import run_local
+    from instructmine.runners.ray_runner import RayScoreOptions
     from instructmine.storage import as_ref, is_uri, open_output
 
     pool, out = as_ref(pool), open_output(out_dir)
@@ -104,11 +104,53 @@ def score_pool(
     from instructmine.execute import backend_name
 
     if backend_name(runner) == "ray":  # chosen like every stage's backend (docs/stages.md)
-        from instructmine.cluster import import_ray
+        from instructmine.cluster import check_reachable, import_ray
 
         import_ray()  # a missing extra is reported before anything is written
+        address = (ray or RayScoreOptions()).address
+        if address not in (None, "auto", "local"):
+            check_reachable(address)  # a dead address: one line now, not Ray's retry loop
     require_records(pool, "score")
     refuse_file_as_folder(out_dir, "score folder")
+    created = None if is_uri(str(out_dir)) or Path(out_dir).exists() else Path(out_dir)
+    try:
+        return _score(
+            pool,
+            out,
+            out_dir,
+            indicators,
+            params,
+            join,
+            window,
+            chunk_size,
+            progress,
+            threads,
+            runner,
+            ray,
+        )
+    except BaseException:
+        if created is not None:
+            _remove_empty(created)  # a run that failed before writing anything leaves no folder
+        raise
+
+
+def _remove_empty(folder: Path) -> None:
+    """Remove ``folder`` when it holds no file at all (only empty folders); a folder holding
+    finished chunks (``cache/``) is kept: re-running resumes from them."""
+    if folder.is_dir() and not any(p.is_file() for p in folder.rglob("*")):
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _score(
+    pool, out, out_dir, indicators, params, join, window, chunk_size, progress, threads, runner, ray
+) -> ScoreSummary:
+    """The body of :func:`score_pool` once the inputs and OUT are checked."""
+    from instructmine.execute import backend_name
+    from instructmine.runners.local import run_local
+    from instructmine.storage import as_ref
+
     inds = make_indicators(indicators, params)
     outputs = [as_ref((out / f"{ind.name}.parquet").uri) for ind in inds]
     stage = Stage(
@@ -151,5 +193,26 @@ def score_pool(
     )
     if join is not None:
         summary.joined = str(join_pool(pool, files, Path(join)))
+    previous = _listed_files(out_dir)
     stage.write(manifest, summary.to_dict())  # last: a run that stops before has no manifest
+    _remove_unlisted(previous, summary.files)
     return summary.mark(stage, manifest, False)
+
+
+def _listed_files(out_dir: Path | str) -> dict[str, Path | str]:
+    """The score files the folder's previous manifest lists (none when there is none)."""
+    from instructmine.scoring.files import files_from_dir
+
+    try:
+        return files_from_dir(out_dir)
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def _remove_unlisted(previous: Mapping[str, Path | str], now: Mapping[str, str]) -> None:
+    """Remove the local score files of indicators the previous run had and this one has not
+    (re-scoring a folder with fewer indicators): no stale column is left beside the manifest."""
+    keep = {str(v) for v in now.values()}
+    for name, path in previous.items():
+        if name not in now and str(path) not in keep and isinstance(path, Path):
+            path.unlink(missing_ok=True)

@@ -58,7 +58,7 @@ class SelectConfig(BaseModel):
     rds: RdsSettings | None = None
     by: str = "predicted_log_loss"
     order: Literal["ascending", "descending"] = "ascending"
-    top: int | None = Field(default=None, ge=0)
+    top: int | None = Field(default=None, ge=1)
     frac: float | None = Field(default=None, gt=0.0, le=1.0)
     below: float | None = None
     above: float | None = None

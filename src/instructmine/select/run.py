@@ -125,6 +125,7 @@ def run_select(
     clusters: Path | str | None = None,
     queries: Path | str | None = None,
     work_dir: Path | str | None = None,
+    overwrite: bool = False,
 ) -> SelectSummary:
     """Select records of POOL (default: RANKED itself) by ``config.method``'s ranking (a
     registered method, :mod:`instructmine.select.methods`); write OUT + manifest.
@@ -139,6 +140,7 @@ def run_select(
     """
     from instructmine.atomic import refuse_overwriting_inputs
     from instructmine.io.pool import open_pool, require_records, write_subset
+    from instructmine.ownership import refuse_foreign
     from instructmine.select import methods
     from instructmine.select.methods import MethodInputs
     from instructmine.select.walk import walk
@@ -162,6 +164,7 @@ def run_select(
         inputs[name] = getattr(given, name)
     manifest = manifest_path(out)
     refuse_overwriting_inputs([out, manifest], list(inputs.values()))
+    refuse_foreign([out], manifest, overwrite)
     stage = Stage(
         "select", STAGE_VERSION, config.stage_key(), inputs, [out], models=method.models(config)
     )
@@ -173,6 +176,11 @@ def run_select(
     if pool != ranked:
         require_records(pool, "select from")
     ids, values = method.ranking(given, config)
+    if config.top is not None and config.top > len(ids):
+        raise ValueError(
+            f"--top {config.top} asks for more records than {ranked} ranks ({len(ids)}); "
+            f"give --top {len(ids)} or fewer, or --frac"
+        )
     groups: dict[str, np.ndarray] = {}
     columns = sorted({q.column for q in config.quotas})
     if columns:

@@ -34,8 +34,8 @@ def train_settings(config: Path | None, sets: list[str] | None, **fields: Any) -
 def kept_after_interrupt(out: Path) -> str:
     """What an interrupted ``train`` kept."""
     return (
-        f"{out} holds an unfinished run (no metrics.json), which is not kept; re-run the "
-        "same command to train again from the start"
+        f"the unfinished run was not kept ({out} is as it was); re-run the same command "
+        "to train again from the start"
     )
 
 

@@ -5,7 +5,9 @@ The run folder's layout and what "finished" means belong to :mod:`instructmine.r
 pool's and eval set's content hashes, the base model's content fingerprint and the config.
 Re-running the same config on the same data and model into a finished run folder returns the
 stored result without loading anything; a different config, pool or model there is an error
-unless ``overwrite`` is set. An interrupted run (no stage block) is started over.
+unless ``overwrite`` is set. An interrupted run (no stage block) is started over. A new run is
+built in a hidden folder beside ``OUT`` and swapped in whole when complete, so a failed or
+interrupted run (``overwrite`` or not) leaves the previous one as it was.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from instructmine import atomic
-from instructmine.run_dir import CONFIG, MANIFEST, SFT_CONFIG, RunDir
+from instructmine.run_dir import CONFIG, MANIFEST, SFT_CONFIG, WORK, RunDir
 from instructmine.stage import RESULT_FIELDS, Stage, StageResult, strip_stage
 from instructmine.train.config import TrainConfig
 from instructmine.train.fit import Fitted, Prepared, check_qlora_available, fit, prepare
@@ -102,28 +104,30 @@ def _save(
     cfg: TrainConfig,
     pool_path: Path | str,
     run: RunDir,
+    work: RunDir,
     stage: Stage,
     prepared: Prepared,
     fitted: Fitted,
     evals: tuple[Any, Any],
     started: float,
 ) -> RunResult:
-    """Write the weights, configs and manifest, then ``metrics.json`` last."""
+    """Write the weights, configs and manifest into ``work`` (the run being built beside
+    ``run``), then ``metrics.json`` last; its stage block names ``run``'s paths."""
     import yaml
 
     from instructmine.models import describe
+    from instructmine.stage import STAGE_KEY
     from instructmine.train.data import write_manifest
 
-    manifest = write_manifest(run.path / MANIFEST, pool_path, prepared.encoded)
-    weights = run.weights_dir(cfg.method)
-    with atomic.atomic_path(weights, folder=True) as tmp:
-        fitted.trainer.model.save_pretrained(tmp)
-        prepared.tokenizer.save_pretrained(tmp)
-    shutil.rmtree(run.path / "trainer", ignore_errors=True)
+    manifest = write_manifest(work.path / MANIFEST, pool_path, prepared.encoded)
+    weights = work.weights_dir(cfg.method)
+    fitted.trainer.model.save_pretrained(weights)
+    prepared.tokenizer.save_pretrained(weights)
+    shutil.rmtree(work.path / "trainer", ignore_errors=True)
     atomic.write_text(
-        run.path / CONFIG, yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+        work.path / CONFIG, yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
     )
-    atomic.write_json(run.path / SFT_CONFIG, json.loads(fitted.args.to_json_string()), indent=1)
+    atomic.write_json(work.path / SFT_CONFIG, json.loads(fitted.args.to_json_string()), indent=1)
     before, after = evals
     runtime = fitted.train_seconds
     result = RunResult(
@@ -153,8 +157,28 @@ def _save(
         pool=manifest["pool"],
         pool_sha256=manifest["pool_sha256"],
     )
-    stage.write(run.metrics_path, asdict(result))
+    final = stage.outputs
+    stage.outputs = [weights]  # digested where it is now, recorded where it will be
+    block = stage.block()
+    stage.outputs = final
+    block["outputs"] = dict(zip(map(str, final), block["outputs"].values(), strict=True))
+    atomic.write_json(work.metrics_path, {**asdict(result), STAGE_KEY: block})
     return result.mark(stage, run.metrics_path, False)
+
+
+def _refuse_foreign_entries(run: RunDir) -> None:
+    """A run folder is replaced whole when the new run is complete: refuse one holding files
+    a run does not write (they would go with it)."""
+    if not run.path.is_dir():
+        return
+    foreign = sorted(
+        p.name for p in run.path.iterdir() if p.name not in WORK and not p.name.startswith(".")
+    )
+    if foreign:
+        raise RunDirError(
+            f"{run.path} holds files a training run does not write ({', '.join(foreign[:3])}); "
+            "a run replaces its folder whole: choose a new or empty output folder"
+        )
 
 
 def train(
@@ -184,6 +208,7 @@ def train(
         check_qlora_available()
     run = RunDir(Path(out_dir))
     stage = _stage(cfg, pool_path, run)
+    _refuse_foreign_entries(run)
     if not overwrite:
         if stage.done(run.metrics_path) is not None and run.is_finished():
             return load_run(run.path).mark(stage, run.metrics_path, True)
@@ -193,10 +218,15 @@ def train(
                 "choose another output folder or pass overwrite (--overwrite)"
             )
     stage.start(run.metrics_path)  # the clock and the input digests the manifest records
-    run.clear()
-    run.path.mkdir(parents=True, exist_ok=True)
-    prepared = prepare(cfg, pool_path)
-    before = _eval(cfg, prepared, prepared.model, base=True)
-    fitted = fit(cfg, prepared, run.path, progress, console)
-    after = _eval(cfg, prepared, fitted.trainer.model, base=False)
-    return _save(cfg, pool_path, run, stage, prepared, fitted, (before, after), started)
+    atomic.remove_stale_for(run.path)  # what a killed run left beside OUT
+    # the new run is built beside the old one and replaces it only when complete: a run that
+    # fails (a check in prepare, a training error) or is interrupted leaves OUT as it was
+    with atomic.atomic_path(run.path, folder=True) as tmp:
+        work = RunDir(tmp)
+        prepared = prepare(cfg, pool_path)
+        before = _eval(cfg, prepared, prepared.model, base=True)
+        fitted = fit(cfg, prepared, work.path, progress, console)
+        after = _eval(cfg, prepared, fitted.trainer.model, base=False)
+        evals = (before, after)
+        result = _save(cfg, pool_path, run, work, stage, prepared, fitted, evals, started)
+    return result
