@@ -14,12 +14,31 @@ from typing import Any
 
 from instructmine.atomic import OutputPathError
 
+MARK = "<!-- written by instructmine"
+
+
+def marked(text: str, verb: str) -> str:
+    """``text`` (a markdown report) with the last line that says InstructMine wrote it, so a
+    later ``-o`` onto the same file is recognised as the project's own (:func:`written_here`)."""
+    return text.rstrip("\n") + f"\n\n{MARK} {verb} -->\n"
+
+
+def _marked_text(path: Path, limit: int = 16 << 20) -> bool:
+    """True when ``path`` is a small text file whose last line is :data:`MARK`'s."""
+    try:
+        if not path.is_file() or path.stat().st_size > limit:
+            return False
+        lines = path.read_bytes().rstrip().splitlines()
+    except OSError:
+        return False
+    return bool(lines) and lines[-1].decode("utf-8", "replace").startswith(MARK)
+
 
 def written_here(path: Path | str, manifest: Path | str | None = None) -> bool:
     """True when the file at ``path`` was written by InstructMine: a stage manifest names it
     among its outputs (``manifest``, e.g. ``POOL.ingest.json``), the file is itself a stage
-    manifest (a results JSON), or it is a canonical pool (Parquet with ``id``, ``source`` and
-    ``messages`` columns: every pool writer makes one)."""
+    manifest (a results JSON), a markdown report carrying :data:`MARK`, or a canonical pool
+    (Parquet with ``id``, ``source`` and ``messages`` columns: every pool writer makes one)."""
     from instructmine.stage import STAGE_KEY, read_manifest
 
     path = Path(path)
@@ -31,7 +50,7 @@ def written_here(path: Path | str, manifest: Path | str | None = None) -> bool:
         here = os.path.realpath(path)
         if any(os.path.realpath(str(o)) == here for o in block.get("outputs") or {}):
             return True
-    return _is_pool(path)
+    return _is_pool(path) or _marked_text(path)
 
 
 def _small_json(path: Path, limit: int = 16 << 20) -> dict[str, Any] | None:

@@ -237,3 +237,14 @@ def test_mix_verbs(ws, tmp_path, monkeypatch):
     doc = run_json("mix", "optimise", tmp_path / "out" / "results.jsonl", "--weights",
                    "code=1,chat=1", "--bootstrap", 10, "--no-plot")  # fmt: skip
     assert set(doc["proposal"]["ratio"]) == {"A", "C", "P"}
+    # -o onto a file instructmine did not write is refused, kept byte for byte, then forced
+    for verb in (["mix", "summary", grid],
+                 ["mix", "optimise", tmp_path / "out" / "results.jsonl", "--weights", "code=1",
+                  "--bootstrap", 5, "--no-plot"]):  # fmt: skip
+        mine = tmp_path / f"mine_{verb[1]}.md"
+        mine.write_text("my own notes\n")
+        res = CliRunner().invoke(app, [*map(str, verb), "-o", str(mine)])
+        assert res.exit_code != 0 and "--overwrite" in res.stderr, (verb, res.stderr)
+        assert mine.read_text() == "my own notes\n"
+        assert run_json(*verb, "-o", mine, "--overwrite")
+        assert run_json(*verb, "-o", mine)  # now instructmine's own: a re-run needs no flag

@@ -151,6 +151,13 @@ def test_report_never_overwrites_the_table(tmp_path):
     with pytest.raises(OutputPathError):
         write_markdown(c, table)
     assert write_markdown(c, tmp_path / "c.md").read_text().startswith("### Held-out")
+    assert write_markdown(c, tmp_path / "c.md").is_file()  # its own report: re-written
+    notes = tmp_path / "notes.md"
+    notes.write_text("mine\n")
+    with pytest.raises(OutputPathError, match="--overwrite"):
+        write_markdown(c, notes)  # a file instructmine did not write
+    assert notes.read_text() == "mine\n"
+    assert write_markdown(c, notes, overwrite=True).read_text().startswith("### Held-out")
 
 
 def test_a_rule_of_one_indicator_ranks_like_it(tmp_path):

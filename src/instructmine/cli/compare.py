@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from instructmine.cli.app import app
-from instructmine.cli.options import AsJson, out_option
+from instructmine.cli.options import AsJson, Overwrite, out_option
 
 Experiments = Annotated[Path, typer.Argument(help="Experiments table (JSON Lines).")]
 Rule = Annotated[
@@ -38,6 +38,7 @@ def compare(
     seed: Seed = 0,
     as_json: AsJson = False,
     out: Out = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Which ranks held-out sub-datasets best: the fitted rule, a paper rule, one indicator?"""
     from instructmine.cli.output import print_json
@@ -53,5 +54,5 @@ def compare(
                            seed=seed, fit=fit)  # fmt: skip
     result = compare_table(experiments, cfg)
     if out is not None:
-        write_markdown(result, out)
+        write_markdown(result, out, overwrite)
     print_json(result.to_dict()) if as_json else render_comparison(result, out)

@@ -97,12 +97,14 @@ def summary(
     ] = None,
     sets: Sets = None,
     as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Each mixture's skills (mean ± SD over seeds) and the mixture paper's findings tested
     against the seed noise (Welch t, p < 0.05, else "cannot tell"); writes the plot too."""
     from instructmine.mix import command
 
-    doc = command.summary(command.load_grid_config(config, sets), skills, measure, out)
+    cfg = command.load_grid_config(config, sets)
+    doc = command.summary(cfg, skills, measure, out, overwrite)
     _show(doc, command.summary_lines(doc), as_json)
 
 
@@ -123,11 +125,12 @@ def optimise(
     ] = None,
     run: RunProposal = False,
     as_json: AsJson = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Fit per-skill regressions from mixture ratios; propose the best ratio for WEIGHTS."""
     from instructmine.mix import command
 
-    doc, rows = command.optimise(results, weights, out, model=model, bootstrap=bootstrap,
+    doc, rows = command.optimise(results, weights, out, overwrite, model=model, bootstrap=bootstrap,
                                  step=step, seed=seed, lower_is_better=lower_is_better)  # fmt: skip
     lines = command.optimise_lines(doc)
     lines += command.proposal_follow_up(doc, rows, grid, total, run, plot, results)

@@ -86,12 +86,14 @@ def grid_lines(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
-def summary(cfg: Any, skills: str, measure: list[str] | None, out: Path | None) -> dict[str, Any]:
+def summary(
+    cfg: Any, skills: str, measure: list[str] | None, out: Path | None, overwrite: bool = False
+) -> dict[str, Any]:
     """``mix summary``: each mixture's skills and the paper's findings; writes the report and
     the plot."""
     from dataclasses import asdict
 
-    from instructmine import atomic
+    from instructmine import atomic, ownership
     from instructmine.mix import summary as ms
     from instructmine.mix.grid import read_results, results_path
     from instructmine.mix.plot import tradeoff_plot
@@ -123,7 +125,8 @@ def summary(cfg: Any, skills: str, measure: list[str] | None, out: Path | None) 
         ]
     )
     out = out or results.with_name("results.summary.md")
-    atomic.write_text(out, text + "\n")
+    ownership.refuse_foreign([out], None, overwrite)
+    atomic.write_text(out, ownership.marked(text, "mix summary"))
     png = out.with_suffix(".png") if measures else results.with_suffix(".png")
     tradeoff_plot(rows, png, names, caption, measures or ms.skill_keys(cfg))
     stats_doc = {m: {k: asdict(v) for k, v in by.items()} for m, by in stats.items()}
@@ -136,12 +139,16 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
     return [doc["report"], f"summary: {doc['summary']}\ntrade-off plot: {doc['plot']}"]
 
 
-def optimise(results: Path, weights: str, out: Path | None, **fit: Any) -> tuple[dict, list]:
+def optimise(
+    results: Path, weights: str, out: Path | None, overwrite: bool = False, **fit: Any
+) -> tuple[dict, list]:
     """``mix optimise``: fit the per-skill regressions and propose the best ratio; writes the
     proposal JSON (``out``, default ``RESULTS.proposal.json``). Returns the ``--json``
     document and the result rows."""
     from instructmine.mix.grid import read_results
     from instructmine.mix.optimise import OptimiseError, parse_weights, propose
+    from instructmine.ownership import refuse_foreign
+    from instructmine.stage import manifest_path
 
     try:
         parsed = parse_weights(weights)
@@ -151,6 +158,7 @@ def optimise(results: Path, weights: str, out: Path | None, **fit: Any) -> tuple
     if not rows:
         raise OptimiseError(f"{results}: no result rows (run `instructmine mix grid --run`)")
     out = out or results.with_name(results.stem + ".proposal.json")
+    refuse_foreign([out], manifest_path(out, "optimise"), overwrite)
     p = propose(results, out, parsed, fit["model"], fit["bootstrap"], fit["step"],
                 fit["seed"], fit["lower_is_better"] or ())  # fmt: skip
     return {"proposal": p.to_dict(), "out": str(out), "skipped": p.skipped}, rows

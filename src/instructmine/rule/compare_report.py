@@ -76,9 +76,11 @@ def markdown(c: Comparison) -> str:
     return "\n".join(out)
 
 
-def write_markdown(c: Comparison, out: Path | str) -> Path:
-    """Write the markdown fragment to ``out`` atomically (never over the experiments table)."""
-    from instructmine import atomic
+def write_markdown(c: Comparison, out: Path | str, overwrite: bool = False) -> Path:
+    """Write the markdown fragment to ``out`` atomically (never over the experiments table,
+    nor over a file InstructMine did not write unless ``overwrite``)."""
+    from instructmine import atomic, ownership
 
     atomic.refuse_overwriting_inputs([out], [c.table])
-    return atomic.write_text(out, markdown(c))
+    ownership.refuse_foreign([Path(out)], None, overwrite)
+    return atomic.write_text(out, ownership.marked(markdown(c), "compare"))
