@@ -19,6 +19,7 @@ VERBS = (
     "inspect",
     "export",
     "dedup",
+    "decontaminate",
     "score",
     "indicators",
     "eval",
