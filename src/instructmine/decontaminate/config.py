@@ -24,7 +24,7 @@ class DecontaminateConfig(BaseModel):
     match_reference: bool = True
     near: bool = True
     near_threshold: float = Field(0.7, gt=0.0, le=1.0)
-    near_ngram: int = Field(3, ge=1)
+    near_ngram: int = Field(2, ge=1)
     num_perm: int = Field(128, ge=16)
     seed: int = 1
     embed: bool = False
