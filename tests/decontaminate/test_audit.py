@@ -142,3 +142,22 @@ def test_embedding_level_with_real_minilm(files):
         ("p-embed", "e-embed", "embedding")
     ]
     assert hits[0]["evidence"]["cosine"] >= 0.8
+
+
+def test_second_turn_of_an_unanswered_two_turn_eval_item_is_matched(tmp_path):
+    two_turn = [
+        {"role": "user", "content": "Compose a short poem about the autumn rain in Kyoto."},
+        {"role": "user", "content": "Now rewrite it as a limerick."},
+    ]
+    ev = _write(tmp_path / "mt.parquet", [{"id": "mt-81", "source": "mt", "messages": two_turn}])
+    pool = _write(
+        tmp_path / "p.parquet",
+        [_rec("hit", "Now rewrite it as a limerick!", "There once..."), _rec("ok", "Hi", "Hello")],
+    )
+    s = decontaminate_pool(pool, [ev], tmp_path / "c.parquet")
+    hits = _hits(output_paths(tmp_path / "c.parquet")[1])
+    assert {(h["pool_id"], h["eval_id"], h["level"]) for h in hits} == {
+        ("hit", "mt-81", "prompt"),
+        ("hit", "mt-81", "near"),
+    }
+    assert s.kept == 1

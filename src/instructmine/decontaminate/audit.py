@@ -12,7 +12,7 @@ import orjson
 import pyarrow as pa
 
 from instructmine.decontaminate.config import DecontaminateConfig
-from instructmine.decontaminate.index import FIELDS, EvalIndex, ngrams, split_record, words
+from instructmine.decontaminate.index import FIELDS, EvalIndex, ngrams, turns, words
 
 STAGE_VERSION = 1
 LEVELS = ("ngram", "prompt", "near", "embedding")
@@ -59,12 +59,11 @@ def output_paths(out: Path | str) -> tuple[Path, Path, Path]:
 def record_hits(index: EvalIndex, rid: str, messages: list[dict]) -> list[dict]:
     """Level 1 and 2 hits of one pool record (level 3 is batched: :func:`embedding_hits`)."""
     cfg = index.cfg
-    prompt, response = split_record(messages)
-    pws = words(prompt)
+    users, answers = turns(messages)
     hits: list[dict] = []
-    grams = ngrams(pws, cfg.ngram)
-    if response:
-        grams |= ngrams(words(response), cfg.ngram)
+    grams: set[str] = set()
+    for text in users + answers:
+        grams |= ngrams(words(text), cfg.ngram)
     shared = index.grams.keys() & grams
     if shared:
         per_item: dict[int, tuple[list[str], set[str]]] = {}
@@ -77,30 +76,41 @@ def record_hits(index: EvalIndex, rid: str, messages: list[dict]) -> list[dict]:
         for item, (gs, fields) in sorted(per_item.items()):
             ev = {"ngram": gs[0], "shared_ngrams": len(gs), "eval_fields": sorted(fields)}
             hits.append(_hit(index, rid, item, "ngram", ev))
-    for item in index.whole.get(" ".join(pws), ()):
-        hits.append(_hit(index, rid, item, "prompt", {"prompt": prompt[:200]}))
+    if index.whole:
+        seen: set[int] = set()
+        for text in users:
+            for item in index.whole.get(" ".join(words(text)), ()):
+                if item not in seen:
+                    seen.add(item)
+                    hits.append(_hit(index, rid, item, "prompt", {"prompt": text[:200]}))
     if index.lsh is not None:
-        sh = index.prompt_shingles(prompt)
-        for item in sorted(index.lsh.query(index.minhash(sh))):
-            other = index.shingle_sets[item]
-            jac = len(sh & other) / len(sh | other)
-            if jac >= cfg.near_threshold:
-                hits.append(_hit(index, rid, item, "near", {"jaccard": round(jac, 4)}))
+        best: dict[int, float] = {}
+        for text in users:
+            sh = index.prompt_shingles(text)
+            for unit in index.lsh.query(index.minhash(sh)):
+                other = index.shingle_sets[unit]
+                jac = len(sh & other) / len(sh | other)
+                item = index.units[unit][0]
+                if jac >= cfg.near_threshold and jac > best.get(item, 0.0):
+                    best[item] = jac
+        for item, jac in sorted(best.items()):
+            hits.append(_hit(index, rid, item, "near", {"jaccard": round(jac, 4)}))
     return hits
 
 
 def embedding_hits(index: EvalIndex, ids: list[str], prompts: list[str]) -> list[list[dict]]:
-    """Level 3 hits of a batch of pool prompts (cosine of unit embeddings, top 5 eval items)."""
+    """Level 3 hits of a batch of pool prompts (cosine of unit embeddings, best 5 eval turns)."""
     vecs = index.encode(prompts)
-    sims, items = index.faiss.search(vecs, min(5, len(index.items)))
+    sims, units = index.faiss.search(vecs, min(5, len(index.units)))
     out: list[list[dict]] = []
-    for rid, row_s, row_i in zip(ids, sims, items, strict=True):
+    for rid, row_s, row_u in zip(ids, sims, units, strict=True):
+        best: dict[int, float] = {}
+        for s, u in zip(row_s, row_u, strict=True):
+            item = index.units[int(u)][0] if u >= 0 else -1
+            if item >= 0 and s >= index.cfg.embed_threshold and s > best.get(item, -1.0):
+                best[item] = float(s)
         out.append(
-            [
-                _hit(index, rid, int(i), "embedding", {"cosine": round(float(s), 4)})
-                for s, i in zip(row_s, row_i, strict=True)
-                if i >= 0 and s >= index.cfg.embed_threshold
-            ]
+            [_hit(index, rid, i, "embedding", {"cosine": round(c, 4)}) for i, c in best.items()]
         )
     return out
 
@@ -167,7 +177,7 @@ def decontaminate_pool(
                 msgs = batch.column("messages").to_pylist()
                 per = [record_hits(index, r, m) for r, m in zip(ids, msgs, strict=True)]
                 if index.faiss is not None:
-                    prompts = [split_record(m)[0] for m in msgs]
+                    prompts = ["\n\n".join(turns(m)[0]) for m in msgs]
                     for hs, eh in zip(per, embedding_hits(index, ids, prompts), strict=True):
                         hs.extend(eh)
                 keep = np.ones(len(ids), dtype=bool)

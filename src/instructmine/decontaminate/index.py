@@ -13,7 +13,6 @@ from instructmine.decontaminate.config import DecontaminateConfig
 from instructmine.dedup import normalise, shingles
 from instructmine.io.errors import PoolError
 from instructmine.io.pool import iter_pool, require_records
-from instructmine.schema import prompt_text
 
 _WORD = re.compile(r"\w+")
 
@@ -31,17 +30,17 @@ def ngrams(ws: list[str], n: int) -> set[str]:
     return {" ".join(ws[i : i + n]) for i in range(len(ws) - n + 1)}
 
 
-def split_record(messages: list[dict]) -> tuple[str, str | None]:
-    """(prompt text, response or None): the response is the last assistant turn, if any."""
-    for i in range(len(messages) - 1, -1, -1):
-        if messages[i]["role"] == "assistant":
-            return prompt_text(messages[:i]), messages[i]["content"]
-    return prompt_text(messages), None
+def turns(messages: list[dict]) -> tuple[list[str], list[str]]:
+    """(user turns, assistant turns) of a conversation: the units an eval item is matched by
+    (a two-turn MT-Bench question is contaminated by either of its questions)."""
+    users = [m["content"] for m in messages if m["role"] == "user" and m["content"]]
+    answers = [m["content"] for m in messages if m["role"] == "assistant" and m["content"]]
+    return users, answers
 
 
 @dataclass(frozen=True)
 class EvalItem:
-    """One eval record: which file, its id, and its prompt (for the report)."""
+    """One eval record: which file, its id, and its first question (for the report)."""
 
     file: str
     id: str
@@ -55,10 +54,11 @@ class EvalIndex:
         self.cfg = cfg
         self.items: list[EvalItem] = []
         self.grams: dict[str, int | list[int]] = {}  # n-gram -> item*2+field (list: several)
-        self.whole: dict[str, list[int]] = {}  # short prompt's words -> items
+        self.whole: dict[str, list[int]] = {}  # short question's words -> items
+        self.units: list[tuple[int, str]] = []  # (item, user turn): near and embedding levels
         self.short = 0
         self.lsh = None
-        self.shingle_sets: list[frozenset[bytes]] = []
+        self.shingle_sets: list[frozenset[bytes]] = []  # per unit
         self.faiss = None
         self.encoder = None
         self._template = None
@@ -87,16 +87,25 @@ class EvalIndex:
             for rid, msgs in zip(
                 batch.column("id").to_pylist(), batch.column("messages").to_pylist(), strict=True
             ):
-                prompt, ref = split_record(msgs)
+                users, answers = turns(msgs)
+                if not users:
+                    raise PoolError(
+                        f"{path}: eval record {rid!r} has no user turn, so nothing to match; "
+                        "drop it, or re-create the eval pool with `instructmine ingest`"
+                    )
                 idx = len(self.items)
-                self.items.append(EvalItem(str(path), rid, prompt))
-                ws = words(prompt)
-                if 0 < len(ws) < n:
-                    self.short += 1
-                    self.whole.setdefault(" ".join(ws), []).append(idx)
-                for g in ngrams(ws, n):
-                    self._add_gram(g, idx * 2 + PROMPT)
-                if ref and self.cfg.match_reference:
+                self.items.append(EvalItem(str(path), rid, users[0]))
+                short = False
+                for text in users:
+                    ws = words(text)
+                    self.units.append((idx, text))
+                    if 0 < len(ws) < n:
+                        short = True
+                        self.whole.setdefault(" ".join(ws), []).append(idx)
+                    for g in ngrams(ws, n):
+                        self._add_gram(g, idx * 2 + PROMPT)
+                self.short += short
+                for ref in answers if self.cfg.match_reference else ():
                     for g in ngrams(words(ref), n):
                         self._add_gram(g, idx * 2 + REFERENCE)
 
@@ -123,10 +132,10 @@ class EvalIndex:
         from datasketch import LeanMinHash, MinHashLSH
 
         self.lsh = MinHashLSH(threshold=self.cfg.near_threshold, num_perm=self.cfg.num_perm)
-        for idx, item in enumerate(self.items):
-            sh = self.prompt_shingles(item.prompt)
+        for unit, (_, text) in enumerate(self.units):
+            sh = self.prompt_shingles(text)
             self.shingle_sets.append(frozenset(sh))
-            self.lsh.insert(idx, LeanMinHash(self.minhash(sh)))
+            self.lsh.insert(unit, LeanMinHash(self.minhash(sh)))
 
     def encode(self, texts: list[str]) -> Any:
         """Unit-length float32 embeddings of ``texts``."""
@@ -143,7 +152,7 @@ class EvalIndex:
         from instructmine.models import load_sentence_encoder
 
         self.encoder = load_sentence_encoder(self.cfg.embed_model)
-        vecs = self.encode([it.prompt for it in self.items])
+        vecs = self.encode([text for _, text in self.units])
         self.faiss = faiss.IndexFlatIP(vecs.shape[1])
         self.faiss.add(vecs)
 
