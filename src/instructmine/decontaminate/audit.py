@@ -87,6 +87,8 @@ def record_hits(index: EvalIndex, rid: str, messages: list[dict]) -> list[dict]:
         best: dict[int, float] = {}
         for text in users:
             sh = index.prompt_shingles(text)
+            if sh == {b""}:
+                continue
             for unit in index.lsh.query(index.minhash(sh)):
                 other = index.shingle_sets[unit]
                 jac = len(sh & other) / len(sh | other)

@@ -135,7 +135,8 @@ class EvalIndex:
         for unit, (_, text) in enumerate(self.units):
             sh = self.prompt_shingles(text)
             self.shingle_sets.append(frozenset(sh))
-            self.lsh.insert(unit, LeanMinHash(self.minhash(sh)))
+            if sh != {b""}:  # a turn of punctuation only has no words to match
+                self.lsh.insert(unit, LeanMinHash(self.minhash(sh)))
 
     def encode(self, texts: list[str]) -> Any:
         """Unit-length float32 embeddings of ``texts``."""
