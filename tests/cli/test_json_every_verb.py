@@ -30,6 +30,7 @@ SHARED = {
     "inspect": {"--json"},
     "export": {"--json", "--out"},
     "dedup": {"--json", "--out"},
+    "decontaminate": {"--json", "--out", "--set"},
     "score": {"--json", "--out", "--set"},
     "indicators": {"--json"},
     "eval": {"--json", "--out", "--set"},

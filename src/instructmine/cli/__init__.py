@@ -24,6 +24,7 @@ VERBS = (
     "inspect",
     "export",
     "dedup",
+    "decontaminate",
     "score",
     "indicators",
     "eval",
