@@ -138,3 +138,14 @@ def test_local_workers_give_the_sequential_table_and_resume(pools, tmp_path):
     size = results_path(cfg).stat().st_size
     assert run_grid(cfg, count_in_worker) == read_results(results_path(cfg))
     assert results_path(cfg).stat().st_size == size  # nothing ran again
+
+
+def test_a_mixture_that_cannot_be_built_stops_the_grid_before_any_unit(pools, tmp_path):
+    # the last mixture asks for more records than the pool holds: building it fails, and it
+    # is built before the first unit runs (a grid used to spend its first units, then fail)
+    cfg = grid(pools, tmp_path, per_type=4, seeds=[0], mixtures={"huge": {"A": 10**7}})
+    calls = []
+    with pytest.raises(Exception, match="huge|10000000|records"):
+        run_grid(cfg, lambda inp: calls.append(inp.mixture.name) or {"records": 0})
+    assert calls == []
+    assert read_results(results_path(cfg)) == []

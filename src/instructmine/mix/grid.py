@@ -305,11 +305,12 @@ def run_grid(
         return table.all_rows()
     done = table.done_keys()
     names = list(cfg.components)
-    units = (
-        Unit(unit_name(inp), (unit, inp, names))
-        for inp in _units(cfg, only)
-        if unit_name(inp) not in done
-    )
+    # every mixture is built (and so checked: counts, pools) before the first unit runs, so a
+    # grid whose later mixture cannot be built fails before spending hours on the first ones
+    inputs = list(_units(cfg, only))
+    units = [
+        Unit(unit_name(inp), (unit, inp, names)) for inp in inputs if unit_name(inp) not in done
+    ]
     claims = Path(cfg.out) / "claims"
     run_units(units, grid_row, table, claims=claims, what="mixture unit(s)", **from_config(cfg))
     return table.refresh().all_rows()
