@@ -41,14 +41,16 @@ def describe_validation(err: Any, source: object = None, options: bool = False) 
     """One line for a pydantic ``ValidationError``: ``SOURCE: key: message (did you mean
     X?); key2: ...``. ``source`` names the file (or option) the settings came from; with
     ``options`` the keys are shown as the command-line options they came from (``--max-x``)."""
-    model = _model_named(err.title)
+    models = _models_named(err.title)
     parts = []
     for e in err.errors(include_url=False):
         loc = tuple(e.get("loc", ()))
         where = ".".join(str(p) for p in loc) or "(top level)"
         if options and loc:
             where = "--" + str(loc[0]).replace("_", "-")
-        hint = _hint(model, loc, e)
+        # two config classes may share a name (rule's and select's CompareConfig): the first
+        # whose fields give a hint
+        hint = next((h for m in models if (h := _hint(m, loc, e))), "")
         parts.append(f"{where}: {e.get('msg', '')}{hint}")
     text = "; ".join(parts)
     return f"{source}: {text}" if source else text
@@ -90,16 +92,18 @@ def _hint(model: Any, loc: tuple, error: dict) -> str:
     return ""
 
 
-def _model_named(title: str) -> Any | None:
+def _models_named(title: str) -> list[Any]:
+    """Every loaded pydantic model class called ``title`` (a ``ValidationError`` names its
+    model by class name only)."""
     from pydantic import BaseModel
 
-    stack = list(BaseModel.__subclasses__())
+    found, stack = [], list(BaseModel.__subclasses__())
     while stack:
         cls = stack.pop()
-        if cls.__name__ == title:
-            return cls
+        if cls.__name__ == title and cls not in found:
+            found.append(cls)
         stack.extend(cls.__subclasses__())
-    return None
+    return found
 
 
 def _fields_at(model: Any, loc: tuple) -> list[str] | None:

@@ -72,7 +72,7 @@ class Ranking:
         from instructmine.select.walk import walk
 
         chosen = methods.get(method)
-        config = SelectConfig(method=method, top=0, **options)
+        config = SelectConfig(method=method, frac=1.0, **options)  # the whole ranking
         inputs = MethodInputs(Path(pool), Path(pool), scores, queries, Path(work))
         why = chosen.unavailable(inputs)
         if why is not None:
