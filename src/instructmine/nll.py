@@ -154,7 +154,8 @@ def encoded_nll(
     batch through the KV cache; the values are the same up to float rounding.
     """
     import torch
-    import torch.nn.functional as F
+
+    from instructmine.chunked_ce import labelled_nll
 
     order = sorted(range(len(encodeds)), key=lambda i: -len(encodeds[i].input_ids))
     out: list[TokenNLL | None] = [None] * len(encodeds)
@@ -183,8 +184,7 @@ def encoded_nll(
                 # With a shared prefix, the cache holds it, positions continue after it and
                 # transformers builds the causal mask with that offset.
                 extra = {"past_key_values": _expanded_cache(kv, len(idx))} if kv else {}
-                logits, targets, rows = labelled_logits(model, ids, None, lab, **extra)
-                nll = F.cross_entropy(logits, targets, reduction="none")
+                nll, _, rows = labelled_nll(model, ids, None, lab, **extra)  # chunked head
                 sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows, nll.double())
                 counts = torch.bincount(rows, minlength=len(idx))
                 for r, i in enumerate(idx):

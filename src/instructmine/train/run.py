@@ -20,7 +20,7 @@ from typing import Any
 
 from instructmine import atomic
 from instructmine.stage import Stage, strip_stage
-from instructmine.train.config import TrainConfig
+from instructmine.train.config import PERFORMANCE_KEYS, TrainConfig
 from instructmine.train.fit import Fitted, Prepared, check_qlora_available, fit, prepare
 from instructmine.train.run_dir import CONFIG, MANIFEST, SFT_CONFIG, RunDir
 
@@ -75,7 +75,7 @@ def _stage(cfg: TrainConfig, pool_path: Path | str, run: RunDir) -> Stage:
     return Stage(
         "train",
         STAGE_VERSION,
-        config=cfg.model_dump(mode="json"),
+        config=cfg.model_dump(mode="json", exclude=set(PERFORMANCE_KEYS)),
         inputs=inputs,
         models={"model": cfg.model},
         outputs=[run.weights_dir(cfg.method)],
