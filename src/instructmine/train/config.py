@@ -91,7 +91,7 @@ class TrainConfig(BaseModel):
         "exist at once); 0 = the full logits of the batch (the path before issue 30)",
     )
     micro_batch_tokens: int = Field(
-        1024,
+        512,
         ge=0,
         description="train each batch as micro-batches of at most this many padded tokens "
         "(gradients accumulate; same loss): peak memory scales with it; 0 = whole batch",
