@@ -26,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from instructmine.proxy.stats import signal_to_noise, spearman_ci
 from instructmine.rule.experiments_table import append_row, read_rows
-from instructmine.rule.proxy_stats import signal_to_noise, spearman_ci
 
 REFERENCE = {  # plain LoRA, larger budget: the quantity the proxy stands in for
     "method": "lora",

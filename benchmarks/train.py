@@ -138,7 +138,8 @@ def run_baseline(args, pool: Path, eval_pool: Path) -> dict:
 
 def run_ours(args, pool: Path, eval_pool: Path) -> dict:
     """instructmine.train.train with the same model, data and hyper-parameters."""
-    from instructmine.train import TrainConfig, eval_loss, load_for_eval, train
+    from instructmine.models import load_for_eval
+    from instructmine.train import TrainConfig, eval_loss, train
 
     with tempfile.TemporaryDirectory() as out:
         cfg = TrainConfig(

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from instructmine.search.trials import TrialsTable
+from instructmine.select.trials import TrialsTable
 
 
 def _fmt_sd(row: dict) -> str:

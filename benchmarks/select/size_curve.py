@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from instructmine.search.trials import TrialsTable
 from instructmine.select.compare_stats import diff_ci
+from instructmine.select.trials import TrialsTable
 
 LEVEL = 0.95
 
@@ -59,7 +59,7 @@ def about(config: Path | None) -> tuple[str, str]:
     if config is None or not config.is_file():
         return "", ""
     from instructmine.models import describe
-    from instructmine.rule.proxy_config import ProxyConfig
+    from instructmine.proxy.config import ProxyConfig
     from instructmine.search.config import load_config
 
     cfg = load_config(config)

@@ -145,16 +145,24 @@ def model_fingerprint(name: str | os.PathLike[str] | None) -> str | None:
         return f"alias:{name}@{ver}"
     path = Path(name).expanduser()
     if path.is_dir():
-        from instructmine.train.run_dir import RunDir
+        from instructmine.run_dir import RunDir
 
         run = RunDir(path)
         if run.is_finished():
-            return run.fingerprint()
+            return _run_fingerprint(run)
         return f"dir:{folder_fingerprint(path)}"
     if path.is_file():
         return f"file:{file_digest(path)['sha256'][:32]}"
     revision = _hub_revision(name)
     return f"hub:{name}@{revision}" if revision else f"hub:{name}"
+
+
+def _run_fingerprint(run: Any) -> str:
+    """Content identity of a finished run's model: the base model's and the weights'."""
+    cfg = run.config()
+    weights = run.weights_dir(cfg.get("method"))
+    base = model_fingerprint(cfg["model"]) if cfg.get("method") != "full" else None
+    return "run:" + digest_json([base, cfg.get("method"), folder_fingerprint(weights)])
 
 
 def _dumps(data: Any) -> bytes:

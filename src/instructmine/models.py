@@ -1,4 +1,6 @@
-"""Resolve a model name to a loaded model: hub ids, local folders, offline aliases (DESIGN §5).
+"""Resolve a model name to a loaded model: hub ids, local folders, offline aliases (DESIGN §5),
+and finished training run folders (:func:`load_for_eval`; what a run folder is:
+:mod:`instructmine.run_dir`).
 
 Every loader goes through the real ``from_pretrained`` code path. Besides hub ids and local
 folders, a few *aliases* name models that ship inside PyPI packages, so the default pipeline
@@ -217,3 +219,45 @@ def load_sentence_encoder(name: str | os.PathLike[str], **kwargs: Any) -> Any:
             f"could not load sentence encoder {str(name)!r}; offline aliases: "
             f"{', '.join(sorted(ALIASES))} ({err})"
         ) from err
+
+
+def load_causal_for_inference(model_or_run: str | os.PathLike[str]) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` of an alias, folder or hub id, or of a finished run folder (its
+    base with the LoRA adapter merged in, or its fully fine-tuned model)."""
+    model, tok, _ = load_for_eval(model_or_run)
+    return model, tok
+
+
+def load_for_eval(model_or_run: str | os.PathLike[str]) -> tuple[Any, Any, str]:
+    """Load ``(model, tokenizer, provenance)`` in eval mode.
+
+    Accepts an offline alias, a local model folder or hub id, or a training run folder: its base
+    model with the LoRA adapter merged in (or its fully fine-tuned model). An unfinished run
+    folder is an error. ``provenance`` says which model and which training data made the weights.
+    """
+    from instructmine.run_dir import RunDir, looks_like_run
+
+    if not looks_like_run(model_or_run):
+        model, tok = load_causal_lm(model_or_run)
+        model.eval()
+        return model, tok, describe(model_or_run)
+    run = RunDir(Path(model_or_run).resolve())
+    run.require_finished()
+    cfg, manifest = run.config(), run.manifest()
+    data = (
+        f"{manifest['n_records']} records of {manifest['pool']} "
+        f"(sha256 {manifest['pool_sha256'][:12]})"
+    )
+    weights = run.weights_dir(cfg["method"])
+    if cfg["method"] != "full":
+        from peft import PeftModel
+
+        base, _ = load_causal_lm(cfg["model"])
+        model = PeftModel.from_pretrained(base, str(weights)).merge_and_unload()
+        tok = load_tokenizer(weights)
+        what = f"{describe(cfg['model'])} + {cfg['method']} adapter merged from run {run.path}"
+    else:
+        model, tok = load_causal_lm(weights)
+        what = f"{describe(cfg['model'])} fully fine-tuned in run {run.path}"
+    model.eval()
+    return model, tok, f"{what}, trained on {data}"

@@ -45,7 +45,7 @@ def test_nlp_answer_sets_use_the_gold_answer():
 def test_losses_through_the_eval_loss_machinery(tiny_llama_dir):
     root = shared_data_or_skip()
     from instructmine.evaluate.loss import run_loss
-    from instructmine.train.run_dir import load_for_eval
+    from instructmine.models import load_for_eval
 
     model, tokenizer, _ = load_for_eval(tiny_llama_dir)
     out = run_loss(model, tokenizer, root, sets=SETS, limit=2, batch_size=2)

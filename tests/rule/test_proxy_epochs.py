@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from instructmine.rule.proxy_config import ProxyConfig
+from instructmine.proxy.config import ProxyConfig
 from instructmine.rule.rules import load_rule
 
 
@@ -25,8 +25,8 @@ def test_unset_epochs_keep_the_protocol_of_the_fitted_rule():
 
 
 def test_an_epoch_takes_one_step_per_batch_of_records(tmp_path, rule_data, tiny_llama_dir):
-    from instructmine.rule.proxy import run_proxy
-    from instructmine.rule.trunk_cache import cache_for_pool
+    from instructmine.proxy.run import run_proxy
+    from instructmine.proxy.trunk_cache import cache_for_pool
     from shared_paths import tiny_proxy
 
     cfg = ProxyConfig.model_validate({**tiny_proxy(tiny_llama_dir), "epochs": 1})
@@ -46,7 +46,7 @@ def test_concurrent_builders_make_the_trunk_cache_once(
     """Size-search workers start together: one builds the cache, the other waits and opens it."""
     import threading
 
-    from instructmine.rule import trunk_cache
+    from instructmine.proxy import trunk_cache
     from shared_paths import tiny_proxy
 
     cfg = ProxyConfig.model_validate(tiny_proxy(tiny_llama_dir))
@@ -74,7 +74,7 @@ def test_cli_builds_the_cache_workers_then_find(tmp_path, rule_data, tiny_llama_
     from typer.testing import CliRunner
 
     from instructmine.cli.app import app
-    from instructmine.rule import trunk_cache
+    from instructmine.proxy import trunk_cache
     from shared_paths import tiny_proxy
 
     settings = {k: v for k, v in tiny_proxy(tiny_llama_dir).items() if k != "threads"}
@@ -101,7 +101,7 @@ def test_a_killed_trunk_build_resumes_at_its_first_missing_block(
     """Finished blocks survive a kill; the resumed cache equals a build that was never killed."""
     import numpy as np
 
-    from instructmine.rule import trunk, trunk_cache
+    from instructmine.proxy import trunk, trunk_cache
     from shared_paths import tiny_proxy
 
     cfg = ProxyConfig.model_validate(tiny_proxy(tiny_llama_dir))
@@ -131,3 +131,21 @@ def test_a_killed_trunk_build_resumes_at_its_first_missing_block(
     assert resumed.path.name == fresh.path.name and resumed.ids == fresh.ids
     assert np.array_equal(resumed.offsets, fresh.offsets)
     assert np.array_equal(np.asarray(resumed.states), np.asarray(fresh.states))
+
+
+def test_a_subset_is_a_set(tmp_path, rule_data, tiny_llama_dir):
+    """The same ids in two orders at one seed: the identical proxy result (issue 28 item 5)."""
+    from instructmine.proxy.run import run_proxy
+    from instructmine.proxy.trunk_cache import cache_for_pool
+    from shared_paths import tiny_proxy
+
+    cfg = ProxyConfig.model_validate(tiny_proxy(tiny_llama_dir))
+    cache = cache_for_pool(cfg, str(rule_data["pool"]), str(rule_data["eval"]), str(tmp_path))
+    ids = sorted(cache.index())[:12]
+    forward = run_proxy(cfg, cache, ids, seed=3)
+    backward = run_proxy(cfg, cache, ids[::-1], seed=3)
+    shuffled = run_proxy(cfg, cache, ids[1::2] + ids[::2], seed=3)
+    assert forward.eval_loss == backward.eval_loss == shuffled.eval_loss
+    assert forward.train_loss == backward.train_loss == shuffled.train_loss
+    other_seed = run_proxy(cfg, cache, ids, seed=4)
+    assert other_seed.train_loss != forward.train_loss  # the seed still matters

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from instructmine.io.pool import write_subset
-from instructmine.rule.proxy_objective import eval_loss
-from instructmine.search.objective import SearchContext, Trial
+from instructmine.proxy.objective import eval_loss
+from instructmine.search.objective import SearchContext
 from instructmine.search.objectives import subset_loss
+from instructmine.select.subsets import Trial
 from shared_paths import tiny_proxy
 
 
@@ -32,7 +33,7 @@ def test_size_search_objective_runs_the_proxy_on_top_n(tmp_path, rule_data, tiny
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from instructmine.search.objective import Ranking
+    from instructmine.select.subsets import Ranking
 
     ids = pq.read_table(rule_data["pool"], columns=["id"]).column("id")
     ranked = tmp_path / "ranked.parquet"
@@ -40,7 +41,7 @@ def test_size_search_objective_runs_the_proxy_on_top_n(tmp_path, rule_data, tiny
     ctx = SearchContext(Ranking.load(ranked, "score", False), rule_data["pool"], tmp_path / "s")
     objective = subset_loss(
         ctx,
-        fit="instructmine.rule.proxy_objective:eval_loss",
+        fit="instructmine.proxy.objective:eval_loss",
         fit_params={
             "candidates": str(rule_data["pool"]),
             "eval": str(rule_data["eval"]),

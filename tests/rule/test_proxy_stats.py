@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from instructmine.rule.proxy_stats import signal_to_noise, spearman, spearman_ci
+from instructmine.proxy.stats import signal_to_noise, spearman, spearman_ci
 
 
 def test_snr_is_spread_over_pooled_seed_sd():

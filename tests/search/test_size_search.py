@@ -18,7 +18,7 @@ from instructmine.fingerprint import digest_json, digest_json_lists
 from instructmine.io import ingest, read_pool
 from instructmine.search.config import SearchConfig, load_config
 from instructmine.search.run import log_grid, pool_digest, run_search
-from instructmine.search.trials import TrialsTable
+from instructmine.select.trials import TrialsTable
 from shared_paths import FIXTURES, REPO
 
 HERE = Path(__file__).parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from instructmine.search.config import SearchConfig
 from instructmine.search.run import run_search
-from instructmine.search.trials import TrialsTable
+from instructmine.select.trials import TrialsTable
 
 KEYS = ("key", "n", "arm", "seed", "phase", "loss")
 

@@ -11,9 +11,9 @@ import pytest
 
 from instructmine.io import ingest, read_pool
 from instructmine.search.config import SearchConfig
-from instructmine.search.objective import Ranking, Trial
 from instructmine.search.run import run_search
-from instructmine.search.trials import TrialsTable
+from instructmine.select.subsets import Ranking, Trial
+from instructmine.select.trials import TrialsTable
 from shared_paths import FIXTURES
 
 

@@ -6,14 +6,8 @@ import pytest
 import torch
 import yaml
 
-from instructmine.train import (
-    RunDirError,
-    TrainConfig,
-    eval_loss,
-    load_for_eval,
-    load_run,
-    train,
-)
+from instructmine.models import load_for_eval
+from instructmine.train import RunDirError, TrainConfig, eval_loss, load_run, train
 
 FAST = {"learning_rate": 3e-3, "per_device_train_batch_size": 8, "num_train_epochs": 3}
 
@@ -162,7 +156,7 @@ def test_interrupted_run_is_one_thing_everywhere(tiny_llama_dir, train_pool, tmp
     after the weights were saved - is unfinished for training, evaluation and indicators alike:
     train redoes it without asking for --overwrite, and nothing loads its weights meanwhile."""
     from instructmine.indicators.state import RunState
-    from instructmine.train.run_dir import RunDir
+    from instructmine.run_dir import RunDir
 
     out = tmp_path / "run"
     first = _short_run(tiny_llama_dir, train_pool, out, seed=3)

@@ -100,8 +100,8 @@ def trunk(
     content key instead of building it on one thread each; prints its folder.
     """
     from instructmine.overrides import OverrideError, parse_overrides
-    from instructmine.rule.proxy_config import ProxyConfig
-    from instructmine.rule.trunk_cache import cache_for_pool
+    from instructmine.proxy.config import ProxyConfig
+    from instructmine.proxy.trunk_cache import cache_for_pool
 
     try:
         cfg = ProxyConfig.model_validate(parse_overrides(overrides or []))

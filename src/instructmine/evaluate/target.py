@@ -8,8 +8,8 @@ from typing import Any
 
 def load_target(model_or_run: str | os.PathLike[str]) -> tuple[Any, Any, dict]:
     """``(model, tokenizer, provenance)`` for a model name or a finished run folder
-    (:func:`instructmine.train.run_dir.load_for_eval`)."""
-    from instructmine.train.run_dir import load_for_eval
+    (:func:`instructmine.models.load_for_eval`)."""
+    from instructmine.models import load_for_eval
 
     model, tokenizer, described = load_for_eval(model_or_run)
     prov = {"model": described}

@@ -57,9 +57,7 @@ def _load(kind: str, name: str) -> Any:
     if kind == "sentence_encoder":
         return models.load_sentence_encoder(name)
     if kind == "causal_lm":
-        from instructmine.train.run_dir import load_causal_for_inference
-
-        model, tok = load_causal_for_inference(name)
+        model, tok = models.load_causal_for_inference(name)
     else:
         loader = {
             "seq2seq_lm": models.load_seq2seq_lm,

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from instructmine.proxy.config import ProxyConfig
 from instructmine.rule.experiments_config import ExperimentsConfig
 from instructmine.rule.experiments_table import append_row, read_rows
-from instructmine.rule.proxy_config import ProxyConfig
 
 
 @dataclass
@@ -39,8 +39,8 @@ def run_experiment(spec: dict[str, Any], proxy: dict[str, Any], trunk_path: str)
     ``aggregates``; ``proxy``: a :class:`ProxyConfig` as a dict; ``trunk_path``: a built trunk
     cache folder.
     """
-    from instructmine.rule.proxy import run_proxy
-    from instructmine.rule.trunk_cache import open_cache
+    from instructmine.proxy.run import run_proxy
+    from instructmine.proxy.trunk_cache import open_cache
 
     config = ProxyConfig.model_validate(proxy)
     res = run_proxy(config, open_cache(trunk_path), spec["record_ids"], int(spec["seed"]))
@@ -129,7 +129,7 @@ def check_finished_specs(specs_path: Path, specs: list[dict[str, Any]], table: P
 def prepare(cfg: ExperimentsConfig, progress: bool = True) -> tuple[Path, str]:
     """Write the specs file and build (or reuse) the trunk cache; return (specs, trunk path)."""
     from instructmine import atomic
-    from instructmine.rule.trunk_cache import cache_for_pool
+    from instructmine.proxy.trunk_cache import cache_for_pool
 
     work = Path(cfg.work_dir)
     specs = make_specs(cfg)

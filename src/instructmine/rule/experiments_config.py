@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from instructmine.cluster import RaySettings
-from instructmine.rule.proxy_config import ProxyConfig
+from instructmine.proxy.config import ProxyConfig
 
 
 class SamplingConfig(BaseModel):

@@ -1,4 +1,4 @@
-"""The objective interface of the size search, and the subsets it trains on.
+"""The objective interface of the size search (its trials and rankings: ``select.subsets``).
 
 An objective is built once per worker process by a factory named in the config
 (``objective.factory: "package.module:function"``)::
@@ -22,27 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One evaluation: ``n`` records, chosen by the rule (``top``) or at random (``seed``)."""
-
-    n: int
-    arm: str = "top"
-    seed: int | None = None
-
-    @property
-    def key(self) -> str:
-        """Stable name of the trial in a trials table (``top:250``, ``random:250:1``,
-        ``full:9225``).
-
-        Other arms (``select-compare``'s methods) are named like random: ``rds:250:0``.
-        """
-        if self.arm in ("top", "full"):
-            return f"{self.arm}:{self.n}"
-        return f"{self.arm}:{self.n}:{self.seed}"
+from instructmine.select.subsets import Ranking, Trial
 
 
 class Objective(Protocol):
@@ -51,35 +31,6 @@ class Objective(Protocol):
     def __call__(self, trial: Trial) -> float:
         """Evaluate ``trial`` and return its loss."""
         ...
-
-
-class Ranking:
-    """The ranked records: top-n by the rule, or a seeded random n (nested across n)."""
-
-    def __init__(self, ids: np.ndarray, order: np.ndarray):
-        self.ids = ids
-        self.order = order
-
-    @classmethod
-    def load(cls, ranked: Path, by: str, descending: bool) -> Ranking:
-        """Read RANKED's ``id`` and ``by`` columns (records without a score are left out)."""
-        from instructmine.select.run import load_ranking
-        from instructmine.select.walk import rank_order
-
-        ids, values = load_ranking(Path(ranked), by, None)
-        ids = ids.to_numpy(zero_copy_only=False)
-        return cls(ids, rank_order(ids, values, descending))
-
-    def subset(self, trial: Trial) -> list[str]:
-        """The ids a trial trains on."""
-        if trial.n > len(self.order):
-            raise ValueError(f"n={trial.n} but only {len(self.order)} ranked records")
-        if trial.arm == "full" and trial.n != len(self.order):
-            raise ValueError(f"full-pool trial of n={trial.n}, but {len(self.order)} are ranked")
-        if trial.arm in ("top", "full"):
-            return self.ids[self.order[: trial.n]].tolist()
-        perm = np.random.default_rng(trial.seed).permutation(np.sort(self.ids[self.order]))
-        return perm[: trial.n].tolist()
 
 
 @dataclass

@@ -7,7 +7,7 @@
     objective:
       factory: instructmine.search.objectives:subset_loss
       params:
-        fit: instructmine.rule.proxy_objective:eval_loss  # the rule's proxy fine-tune
+        fit: instructmine.proxy.objective:eval_loss  # the rule's proxy fine-tune
         fit_params: {candidates: pool.parquet, eval: eval.parquet}
 """
 
@@ -16,7 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from instructmine.search.objective import Objective, SearchContext, Trial, load_factory
+from instructmine.search.objective import Objective, SearchContext, load_factory
+from instructmine.select.subsets import Trial
 
 
 def subset_loss(

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from instructmine.search.config import SearchConfig
-from instructmine.search.objective import Ranking, Trial
-from instructmine.search.trials import TrialsTable
+from instructmine.select.subsets import Ranking, Trial
+from instructmine.select.trials import TrialsTable
 
 
 def log_grid(lo: int, hi: int, points: int) -> list[int]:

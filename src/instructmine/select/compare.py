@@ -7,7 +7,7 @@ Work folder ``out/``:
 - ``work/``: the RDS+ ranking (its embeddings: ``$INSTRUCTMINE_CACHE/rds``); ``trunk/``: the
   proxy's trunk cache; ``runs/<unit>/``: LoRA run folders;
 - ``results.jsonl``: one line per finished unit (a method at a seed), the search module's
-  :class:`~instructmine.search.trials.TrialsTable`; a re-run never repeats a finished unit, and
+  :class:`~instructmine.select.trials.TrialsTable`; a re-run never repeats a finished unit, and
   refuses rows made with another objective, eval set or subset;
 - ``compare.json``: the table and the verdict.
 """
@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from instructmine.search.objective import Trial
 from instructmine.select.compare_config import METHODS, CompareConfig
 from instructmine.select.compare_stats import MethodRow
+from instructmine.select.subsets import Trial
 
 
 @dataclass
@@ -89,9 +89,9 @@ def build_subsets(cfg: CompareConfig, methods: list[str]) -> dict[str, tuple[lis
     import numpy as np
 
     from instructmine.io.pool import pool_ids, write_subset
-    from instructmine.search.objective import Ranking
     from instructmine.select.config import SelectConfig
     from instructmine.select.run import run_select
+    from instructmine.select.subsets import Ranking
 
     sub = cfg.out / "subsets"
     chosen: dict[str, tuple[list[str], Path]] = {}
@@ -132,8 +132,8 @@ def proxy_fit(cfg: CompareConfig, all_ids: set[str]) -> Callable[[Trial, list[st
     cache: list[Any] = []
 
     def fit(trial: Trial, ids: list[str], subset: Path) -> float:
-        from instructmine.rule.proxy import run_proxy
-        from instructmine.rule.trunk_cache import cache_for_pool
+        from instructmine.proxy.run import run_proxy
+        from instructmine.proxy.trunk_cache import cache_for_pool
 
         if not cache:
             cache.append(cache_for_pool(cfg.proxy, cfg.pool, cfg.eval, cfg.out / "trunk", all_ids))
@@ -181,8 +181,8 @@ def run_compare(
     from instructmine import atomic
     from instructmine.fingerprint import digest_json
     from instructmine.models import describe
-    from instructmine.search.trials import TrialsTable
     from instructmine.select.compare_stats import compare_table
+    from instructmine.select.trials import TrialsTable
 
     started = time.perf_counter()
     cfg.out.mkdir(parents=True, exist_ok=True)

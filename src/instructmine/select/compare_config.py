@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from instructmine.rule.proxy_config import ProxyConfig
+from instructmine.proxy.config import ProxyConfig
 from instructmine.select.config import IFD_BELOW, RdsSettings
 from instructmine.train.config import TrainConfig
 

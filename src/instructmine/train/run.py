@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from instructmine import atomic
+from instructmine.run_dir import CONFIG, MANIFEST, SFT_CONFIG, RunDir
 from instructmine.stage import Stage, strip_stage
 from instructmine.train.config import PERFORMANCE_KEYS, TrainConfig
 from instructmine.train.fit import Fitted, Prepared, check_qlora_available, fit, prepare
-from instructmine.train.run_dir import CONFIG, MANIFEST, SFT_CONFIG, RunDir
 
 STAGE_VERSION = 1
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from instructmine.rule.proxy_config import ProxyConfig
+from instructmine.proxy.config import ProxyConfig
 from instructmine.schema import Message
 
 CACHE_VERSION = 1
@@ -163,7 +163,7 @@ def _build(
     from instructmine import atomic
     from instructmine.models import load_causal_lm
     from instructmine.progress import progress_bars
-    from instructmine.rule.trunk import make_trunk, trunk_states
+    from instructmine.proxy.trunk import make_trunk, trunk_states
 
     if config.threads:
         torch.set_num_threads(config.threads)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from instructmine.rule.proxy_config import ProxyConfig
-from instructmine.rule.trunk_cache import TrunkCache
+from instructmine.proxy.config import ProxyConfig
+from instructmine.proxy.trunk_cache import TrunkCache
 
 
 @dataclass
@@ -63,7 +63,7 @@ def cached_eval_loss(
     with torch.no_grad():
         for k in range(0, len(rows), batch_size):
             states, mask, labels = _batch(cache, rows[k : k + batch_size])
-            from instructmine.rule.trunk import top_logits
+            from instructmine.proxy.trunk import top_logits
 
             logits, targets = top_logits(body, head, states, mask, labels)
             total += float(torch.nn.functional.cross_entropy(logits, targets, reduction="sum"))
@@ -85,7 +85,7 @@ def base_loss(config: ProxyConfig, cache: TrunkCache) -> float:
     except (OSError, ValueError, KeyError):
         pass
     from instructmine.models import load_causal_lm
-    from instructmine.rule.trunk import make_top
+    from instructmine.proxy.trunk import make_top
 
     body, head, _ = make_top(load_causal_lm(config.model)[0], config.cached_layers)
     body.eval()
@@ -97,11 +97,14 @@ def base_loss(config: ProxyConfig, cache: TrunkCache) -> float:
 def run_proxy(
     config: ProxyConfig, cache: TrunkCache, record_ids: Sequence[str], seed: int
 ) -> ProxyResult:
-    """Fine-tune the top layers on ``record_ids`` (cached) with ``seed``; measure eval loss."""
+    """Fine-tune the top layers on ``record_ids`` (cached) with ``seed``; measure eval loss.
+
+    The ids' order does not matter: they are sorted before the seeded shuffle.
+    """
     import torch
 
     from instructmine.models import load_causal_lm
-    from instructmine.rule.trunk import make_top, top_logits
+    from instructmine.proxy.trunk import make_top, top_logits
 
     start = time.perf_counter()
     if config.threads:
@@ -114,7 +117,9 @@ def run_proxy(
             f"{len(missing)} records are not in the trunk cache {cache.path} (e.g. "
             f"{missing[0]!r}); rebuild it from the pool the sub-datasets were sampled from"
         )
-    rows = [index[r] for r in record_ids if r in index]
+    # A subset is a set: the seeded shuffle below runs over rows in this order, so sort the
+    # ids first, or the same subset at the same seed would train differently per caller.
+    rows = [index[r] for r in sorted(record_ids) if r in index]
     base = base_loss(config, cache)
     torch.manual_seed(seed)
     model, _ = load_causal_lm(config.model)

@@ -1,5 +1,9 @@
 """What a training run folder is: the one module that owns its layout and its "finished" test.
 
+It sits below ``train/`` (which writes run folders) so that the core can read one:
+:func:`instructmine.models.load_for_eval` loads a finished run and
+:func:`instructmine.fingerprint.model_fingerprint` names it by content.
+
 A run folder holds::
 
     config.yaml        the resolved TrainConfig (what was asked)
@@ -67,15 +71,6 @@ class RunDir:
         """The run's data manifest (pool, hash, ids trained on)."""
         return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
 
-    def fingerprint(self) -> str:
-        """Content identity of the trained model: the base model's and the weights'."""
-        from instructmine.fingerprint import digest_json, folder_fingerprint, model_fingerprint
-
-        cfg = self.config()
-        weights = self.weights_dir(cfg.get("method"))
-        base = model_fingerprint(cfg["model"]) if cfg.get("method") != "full" else None
-        return "run:" + digest_json([base, cfg.get("method"), folder_fingerprint(weights)])
-
     def clear(self) -> None:
         """Remove everything a run writes, so a new run starts clean."""
         for name in WORK:
@@ -97,47 +92,3 @@ class RunDir:
 def looks_like_run(path: str | os.PathLike[str]) -> bool:
     """True for a folder with a run's config (finished or not)."""
     return (Path(path) / CONFIG).is_file()
-
-
-def load_causal_for_inference(model_or_run: str | os.PathLike[str]) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` of an alias, folder or hub id, or of a finished run folder (its
-    base with the LoRA adapter merged in, or its fully fine-tuned model)."""
-    model, tok, _ = load_for_eval(model_or_run)
-    return model, tok
-
-
-def load_for_eval(model_or_run: str | os.PathLike[str]) -> tuple[Any, Any, str]:
-    """Load ``(model, tokenizer, provenance)`` in eval mode.
-
-    Accepts an offline alias, a local model folder or hub id, or a training run folder: its base
-    model with the LoRA adapter merged in (or its fully fine-tuned model). An unfinished run
-    folder is an error. ``provenance`` says which model and which training data made the weights.
-    """
-    from instructmine import models
-
-    if not looks_like_run(model_or_run):
-        model, tok = models.load_causal_lm(model_or_run)
-        model.eval()
-        return model, tok, models.describe(model_or_run)
-    run = RunDir(Path(model_or_run).resolve())
-    run.require_finished()
-    cfg, manifest = run.config(), run.manifest()
-    data = (
-        f"{manifest['n_records']} records of {manifest['pool']} "
-        f"(sha256 {manifest['pool_sha256'][:12]})"
-    )
-    weights = run.weights_dir(cfg["method"])
-    if cfg["method"] != "full":
-        from peft import PeftModel
-
-        base, _ = models.load_causal_lm(cfg["model"])
-        model = PeftModel.from_pretrained(base, str(weights)).merge_and_unload()
-        tok = models.load_tokenizer(weights)
-        what = (
-            f"{models.describe(cfg['model'])} + {cfg['method']} adapter merged from run {run.path}"
-        )
-    else:
-        model, tok = models.load_causal_lm(weights)
-        what = f"{models.describe(cfg['model'])} fully fine-tuned in run {run.path}"
-    model.eval()
-    return model, tok, f"{what}, trained on {data}"

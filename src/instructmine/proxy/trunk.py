@@ -1,7 +1,7 @@
 """Split a causal LM into a frozen trunk (bottom layers) and a trainable top.
 
 The trunk runs the embedding and the bottom ``n`` decoder layers; its hidden states are cached
-(:mod:`instructmine.rule.trunk_cache`). The top is the same model with only the layers above
+(:mod:`instructmine.proxy.trunk_cache`). The top is the same model with only the layers above
 ``n`` kept: it is fed the cached states as ``inputs_embeds``, so rotary positions and the
 causal mask are computed by the model's own code, unchanged.
 """

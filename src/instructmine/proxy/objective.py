@@ -7,7 +7,7 @@ rule's proxy (DESIGN §2.2, docs/experiments.md)::
     objective:
       factory: instructmine.search.objectives:subset_loss
       params:
-        fit: instructmine.rule.proxy_objective:eval_loss
+        fit: instructmine.proxy.objective:eval_loss
         fit_params: {candidates: pool.parquet, eval: eval.parquet, proxy: {steps: 36}}
 
 The trunk cache covers every record of ``candidates`` (the pool the subsets are drawn from),
@@ -33,9 +33,9 @@ def eval_loss(
     """Proxy fine-tune on the records of ``pool`` (drawn from ``candidates``) with ``seed``;
     the eval loss on ``eval``. ``proxy``: :class:`ProxyConfig` settings (default L20-full)."""
     from instructmine.io.pool import pool_ids
-    from instructmine.rule.proxy import run_proxy
-    from instructmine.rule.proxy_config import ProxyConfig
-    from instructmine.rule.trunk_cache import cache_for_pool
+    from instructmine.proxy.config import ProxyConfig
+    from instructmine.proxy.run import run_proxy
+    from instructmine.proxy.trunk_cache import cache_for_pool
 
     config = ProxyConfig.model_validate(proxy or {})
     cache = cache_for_pool(config, candidates, eval, trunk_dir)
