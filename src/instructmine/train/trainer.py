@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from instructmine.micro_batch import micro_batches
 from instructmine.nll import decoder_parts, labelled_logits
 from instructmine.prompting import IGNORE_INDEX
 
@@ -67,46 +68,6 @@ def labelled_loss(
     n = int(targets.numel())
     denom = num_items_in_batch if num_items_in_batch is not None else max(n, 1)
     return nll / torch.as_tensor(denom, device=nll.device), n
-
-
-def micro_batches(inputs: dict[str, Any], max_tokens: int) -> list[dict[str, Any]]:
-    """Split a padded batch into micro-batches of at most ``max_tokens`` padded tokens.
-
-    Rows are taken longest first; each micro-batch is cut to its own longest row (right
-    padding), so the split also drops padding. A single row, a padding-free batch (one
-    flattened row with ``cu_seq_lens``) or ``max_tokens`` ≤ 0 comes back whole.
-    """
-    import torch
-
-    ids = inputs["input_ids"]
-    rows, width = ids.shape
-    if max_tokens <= 0 or rows <= 1 or rows * width <= max_tokens or "cu_seq_lens_q" in inputs:
-        return [inputs]
-    mask = inputs.get("attention_mask")
-    if mask is None:
-        lengths = torch.full((rows,), width)
-    else:
-        lengths = mask.sum(1)
-        prefix = torch.arange(width)[None, :] < lengths[:, None]
-        if not torch.equal(mask.bool(), prefix):  # not right-padded: keep every column
-            lengths = torch.full((rows,), width)
-    order = torch.argsort(lengths, descending=True, stable=True).tolist()
-    groups, start = [], 0
-    while start < rows:
-        longest = int(lengths[order[start]])
-        take = max(1, min(rows - start, max_tokens // max(longest, 1)))
-        groups.append((order[start : start + take], longest))
-        start += take
-    out = []
-    for idx, longest in groups:
-        sel = torch.tensor(idx)
-        out.append(
-            {
-                k: v[sel, :longest] if torch.is_tensor(v) and v.shape[:2] == (rows, width) else v
-                for k, v in inputs.items()
-            }
-        )
-    return out
 
 
 def real_tokens(inputs: dict[str, Any]) -> int:
