@@ -47,8 +47,9 @@ def proxy_settings() -> dict:
     return {**cfg["proxy"], "threads": os.cpu_count()}
 
 
-def prepare() -> tuple[str, dict[str, list[str]]]:
-    """Ingest the sources, pick the stand-in sub-datasets, build the trunk cache once."""
+def prepare(n_subsets: int) -> tuple[str, dict[str, list[str]]]:
+    """Ingest the sources, pick the first ``n_subsets`` stand-in sub-datasets, build the trunk
+    cache over their records once."""
     import pyarrow.parquet as pq
 
     from instructmine.io import ingest
@@ -69,8 +70,10 @@ def prepare() -> tuple[str, dict[str, list[str]]]:
     alpaca = rng.sample(sorted(i for i, s in rows if "alpaca" in s), 288)
     dolly = rng.sample(sorted(i for i, s in rows if "dolly" in s), 288)
     subsets = {"alpaca288": alpaca, "dolly288": dolly, "half144": alpaca[:144] + dolly[:144]}
+    subsets = dict(list(subsets.items())[:n_subsets])
     cfg = ProxyConfig(**proxy_settings())
-    cache = cache_for_pool(cfg, pool, evals, OUT / "trunk", ids=set(alpaca + dolly))
+    ids = {i for v in subsets.values() for i in v}
+    cache = cache_for_pool(cfg, pool, evals, OUT / "trunk", ids=ids)
     base_loss(cfg, cache)  # memoised in the cache: no child pays for it
     return str(cache.path), subsets
 
@@ -100,12 +103,12 @@ def main() -> None:
     ap.add_argument("--subsets", type=int, default=3, help="stand-in sub-datasets to run")
     ap.add_argument("--table", type=Path, default=OUT / "rows.jsonl")
     args = ap.parse_args()
-    cache, subsets = prepare()
+    cache, subsets = prepare(args.subsets)
     done = (
         [json.loads(x) for x in args.table.read_text().splitlines()] if args.table.exists() else []
     )
     seen = {(r["subset"], r["side"]) for r in done}
-    for name in list(subsets)[: args.subsets]:
+    for name in subsets:
         for side in SIDES:
             if (name, side) in seen:
                 continue
