@@ -78,8 +78,8 @@ def prepare(n_subsets: int) -> tuple[str, dict[str, list[str]]]:
     return str(cache.path), subsets
 
 
-def run_child(cache: str, ids: list[str], side: str) -> dict:
-    proxy = {**proxy_settings(), **SIDES[side]}
+def run_child(cache: str, ids: list[str], side: str, steps: int | None) -> dict:
+    proxy = {**proxy_settings(), **SIDES[side]} | ({"steps": steps} if steps else {})
     job = json.dumps({"proxy": proxy, "cache": cache, "ids": ids})
     load = os.getloadavg()[0]
     proc = subprocess.run(
@@ -102,17 +102,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--subsets", type=int, default=3, help="stand-in sub-datasets to run")
     ap.add_argument("--table", type=Path, default=OUT / "rows.jsonl")
+    ap.add_argument("--steps", type=int, help="training steps (default: the protocol's 36)")
     args = ap.parse_args()
     cache, subsets = prepare(args.subsets)
     done = (
         [json.loads(x) for x in args.table.read_text().splitlines()] if args.table.exists() else []
     )
+    done = [r for r in done if r.get("steps_arg") == args.steps]
     seen = {(r["subset"], r["side"]) for r in done}
     for name in subsets:
         for side in SIDES:
             if (name, side) in seen:
                 continue
-            row = run_child(cache, subsets[name], side) | {"subset": name}
+            row = run_child(cache, subsets[name], side, args.steps)
+            row |= {"subset": name, "steps_arg": args.steps}
             with args.table.open("a") as f:
                 f.write(json.dumps(row) + "\n")
             done.append(row)

@@ -193,7 +193,7 @@ def finetune_seconds(
 #: Bytes kept for the backward pass per token and layer, in units of ``hidden`` fp32 values:
 #: LoRA (r16, dropout: every adapted input is copied) and full training (no adapter copies).
 #: Counted from the saved tensors of SmolLM2-135M (docs/cost.md).
-ACTIVATION_VECTORS = {"lora": 31.0, "full": 18.0}
+ACTIVATION_VECTORS = {"lora": 31.0, "full": 18.3}
 
 
 def training_peak_gb(
@@ -239,6 +239,40 @@ def scoring_peak_gb(
     transient = 4 * batch_tokens * (model.intermediate * 3 + model.hidden * 4)
     logits = 2 * 4 * model.vocab * positions
     return machine.base_gb + (4 * model.params + transient + logits) / GB
+
+
+def estimate(
+    records: int,
+    tokens_per_record: float,
+    response_tokens: float,
+    experiments: int = 0,
+    model: ModelShape = SMOLLM2_135M,
+    machine: Machine = Machine(),
+) -> dict[str, float]:
+    """The numbers ``run --dry-run`` prints: scoring time and records/s for ``records``
+    records, seconds per proxy experiment (L20-full protocol, this model) and for
+    ``experiments`` of them, and the peak GB of scoring, a LoRA fine-tune and a proxy
+    experiment (the default memory settings)."""
+    rate = scoring_records_per_second(tokens_per_record, response_tokens, model, machine)
+    labelled = response_tokens / max(tokens_per_record, 1.0)
+    per_proxy = proxy_seconds(
+        tokens_per_record=min(tokens_per_record, 256),
+        labelled_fraction=labelled,
+        model=model,
+        machine=machine,
+    )
+    cached = model.layers * 2 // 3
+    return {
+        "scoring_records_per_second": rate,
+        "scoring_seconds": records / rate,
+        "proxy_seconds_each": per_proxy,
+        "proxy_seconds_total": per_proxy * experiments,
+        "scoring_peak_gb": scoring_peak_gb(model=model, machine=machine),
+        "lora_peak_gb": training_peak_gb("lora", model=model, machine=machine),
+        "proxy_peak_gb": training_peak_gb(
+            "full", trained_layers=model.layers - cached, model=model, machine=machine
+        ),
+    }
 
 
 def describe(seconds: float) -> str:
