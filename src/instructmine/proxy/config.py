@@ -35,12 +35,21 @@ class ProxyConfig(BaseModel):
     eval_max_length: int = Field(512, ge=8)
     cache_dtype: str = Field("float16", pattern="^(float16|float32)$")
     threads: int | None = Field(None, ge=1)
+    loss_chunk: int = Field(
+        512, ge=0, description="positions per LM-head + loss chunk; 0 = all logits at once"
+    )
+    micro_batch_tokens: int = Field(
+        512, ge=0, description="padded tokens per forward/backward pass; 0 = whole batch"
+    )
 
     def protocol(self) -> str:
         """Short content hash naming this protocol in the experiments table."""
         from instructmine.fingerprint import digest_json
 
-        skip = {"threads"} if self.epochs is not None else {"threads", "epochs"}
+        # Memory/speed knobs that leave the numbers unchanged (up to float rounding) are left out.
+        skip = {"threads", "loss_chunk", "micro_batch_tokens"}
+        if self.epochs is None:
+            skip.add("epochs")
         keep = self.model_dump(exclude=skip)  # unset epochs keeps earlier protocols' hashes
         return digest_json(keep)[:16]
 

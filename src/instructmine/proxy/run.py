@@ -53,24 +53,55 @@ def _batch(cache: TrunkCache, rows: Sequence[int]) -> tuple[Any, Any, Any]:
 
 
 def cached_eval_loss(
-    body: Any, head: Any, cache: TrunkCache, batch_size: int = 8
+    body: Any, head: Any, cache: TrunkCache, batch_size: int = 8, chunk: int = 0
 ) -> tuple[float, int]:
-    """Token-weighted mean NLL of the eval responses through the top layers, and token count."""
+    """Token-weighted mean NLL of the eval responses through the top layers, and token count.
+
+    The LM head runs on ``chunk`` positions at a time (``0``: the whole batch's logits at once).
+    """
     import torch
+
+    from instructmine.chunked_ce import chunked_nll
+    from instructmine.proxy.trunk import top_hidden
 
     rows = sorted(cache.eval_rows(), key=lambda r: cache.offsets[r + 1] - cache.offsets[r])
     total, tokens = 0.0, 0
     with torch.no_grad():
         for k in range(0, len(rows), batch_size):
             states, mask, labels = _batch(cache, rows[k : k + batch_size])
-            from instructmine.proxy.trunk import top_logits
-
-            logits, targets = top_logits(body, head, states, mask, labels)
-            total += float(torch.nn.functional.cross_entropy(logits, targets, reduction="sum"))
+            hidden, targets = top_hidden(body, states, mask, labels)
+            total += float(chunked_nll(hidden, head, targets, chunk).sum())
             tokens += int(targets.numel())
     if tokens == 0:
         raise ValueError(f"{cache.path}: no eval response token survived eval_max_length; raise it")
     return total / tokens, tokens
+
+
+def train_step(body: Any, head: Any, batch: tuple[Any, Any, Any], config: ProxyConfig) -> float:
+    """Forward and backward of one batch's mean response NLL; returns the loss.
+
+    The batch runs as micro-batches of at most ``config.micro_batch_tokens`` padded tokens
+    (rows sorted by length, each part cut to its longest row) and the LM head on
+    ``config.loss_chunk`` positions at a time; each part's summed NLL is divided by the whole
+    batch's token count, so the accumulated gradient is the whole batch's.
+    """
+    from instructmine.chunked_ce import chunked_loss
+    from instructmine.micro_batch import micro_batches
+    from instructmine.prompting import IGNORE_INDEX
+    from instructmine.proxy.trunk import top_hidden
+
+    states, mask, labels = batch
+    n_items = max(1, int((labels[:, 1:] != IGNORE_INDEX).sum()))
+    whole = {"inputs_embeds": states, "attention_mask": mask, "labels": labels}
+    total = 0.0
+    for part in micro_batches(whole, config.micro_batch_tokens):
+        hidden, targets = top_hidden(
+            body, part["inputs_embeds"], part["attention_mask"], part["labels"]
+        )
+        loss = chunked_loss(hidden, head, targets, config.loss_chunk) / n_items
+        loss.backward()
+        total += float(loss.detach())
+    return total
 
 
 def base_loss(config: ProxyConfig, cache: TrunkCache) -> float:
@@ -89,7 +120,7 @@ def base_loss(config: ProxyConfig, cache: TrunkCache) -> float:
 
     body, head, _ = make_top(load_causal_lm(config.model)[0], config.cached_layers)
     body.eval()
-    value, _ = cached_eval_loss(body, head, cache, config.batch_size)
+    value, _ = cached_eval_loss(body, head, cache, config.batch_size, config.loss_chunk)
     atomic.write_json(path, {"base_eval_loss": value})
     return value
 
@@ -104,7 +135,7 @@ def run_proxy(
     import torch
 
     from instructmine.models import load_causal_lm
-    from instructmine.proxy.trunk import make_top, top_logits
+    from instructmine.proxy.trunk import make_top
 
     start = time.perf_counter()
     if config.threads:
@@ -133,15 +164,11 @@ def run_proxy(
         if len(order) < config.batch_size:
             order += [rows[i] for i in torch.randperm(len(rows), generator=gen).tolist()]
         take, order = order[: config.batch_size], order[config.batch_size :]
-        states, mask, labels = _batch(cache, take)
-        logits, targets = top_logits(body, head, states, mask, labels)
-        loss = torch.nn.functional.cross_entropy(logits, targets)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        losses.append(train_step(body, head, _batch(cache, take), config))
         opt.step()
-        losses.append(float(loss.detach()))
     body.eval()
-    value, tokens = cached_eval_loss(body, head, cache, config.batch_size)
+    value, tokens = cached_eval_loss(body, head, cache, config.batch_size, config.loss_chunk)
     tail = losses[-max(1, len(losses) // 4) :]
     return ProxyResult(
         eval_loss=value,

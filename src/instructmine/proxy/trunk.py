@@ -98,8 +98,8 @@ def make_top(model: Any, cached_layers: int) -> tuple[Any, Any, list[Any]]:
     return body, head, params
 
 
-def top_logits(body: Any, head: Any, states: Any, mask: Any, labels: Any) -> tuple[Any, Any]:
-    """Logits at positions predicting a labelled token, and those tokens' ids.
+def top_hidden(body: Any, states: Any, mask: Any, labels: Any) -> tuple[Any, Any]:
+    """Top-layer hidden states at positions predicting a labelled token, and those tokens' ids.
 
     ``states`` ``[B, T, H]`` are cached trunk outputs, right-padded; ``labels`` use
     ``IGNORE_INDEX`` for unsupervised and padded positions.
@@ -109,4 +109,10 @@ def top_logits(body: Any, head: Any, states: Any, mask: Any, labels: Any) -> tup
     hidden = body(inputs_embeds=states, attention_mask=mask, use_cache=False).last_hidden_state
     targets = labels[:, 1:]
     keep = targets != IGNORE_INDEX
-    return head(hidden[:, :-1][keep]).float(), targets[keep]
+    return hidden[:, :-1][keep], targets[keep]
+
+
+def top_logits(body: Any, head: Any, states: Any, mask: Any, labels: Any) -> tuple[Any, Any]:
+    """Logits (all at once) at positions predicting a labelled token, and those tokens' ids."""
+    hidden, targets = top_hidden(body, states, mask, labels)
+    return head(hidden).float(), targets

@@ -34,6 +34,11 @@ MANAGED_SFT_KEYS = {
 }
 
 
+# Settings that change memory and speed but not what is computed (up to float rounding and the
+# order dropout masks are drawn in): left out of a run's stage fingerprint.
+PERFORMANCE_KEYS = frozenset({"loss_chunk", "micro_batch_tokens"})
+
+
 class LoraSettings(BaseModel):
     """LoRA adapter settings (also used by QLoRA); passed to :class:`peft.LoraConfig`."""
 
@@ -79,6 +84,18 @@ class TrainConfig(BaseModel):
     eval_max_records: int | None = Field(None, gt=0)
     eval_batch_size: int = Field(8, gt=0)
     eval_max_length: int = Field(1024, gt=0)
+    loss_chunk: int = Field(
+        512,
+        ge=0,
+        description="positions per LM-head + cross-entropy chunk (the batch's logits never "
+        "exist at once); 0 = the full logits of the batch (the path before issue 30)",
+    )
+    micro_batch_tokens: int = Field(
+        512,
+        ge=0,
+        description="train each batch as micro-batches of at most this many padded tokens "
+        "(gradients accumulate; same loss): peak memory scales with it; 0 = whole batch",
+    )
     sft: dict[str, Any] = Field(
         default_factory=dict, description="settings passed through to trl.SFTConfig"
     )

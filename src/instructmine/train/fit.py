@@ -174,6 +174,8 @@ def fit(
             processing_class=prepared.tokenizer,
             peft_config=peft_config(cfg),
         )
+        trainer.loss_chunk = cfg.loss_chunk
+        trainer.micro_batch_tokens = cfg.micro_batch_tokens
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
         if progress:

@@ -23,7 +23,7 @@ from typing import Any
 from instructmine import atomic
 from instructmine.run_dir import CONFIG, MANIFEST, SFT_CONFIG, WORK, RunDir
 from instructmine.stage import RESULT_FIELDS, Stage, StageResult, strip_stage
-from instructmine.train.config import TrainConfig
+from instructmine.train.config import PERFORMANCE_KEYS, TrainConfig
 from instructmine.train.fit import Fitted, Prepared, check_qlora_available, fit, prepare
 
 STAGE_VERSION = 1
@@ -78,7 +78,7 @@ def _stage(cfg: TrainConfig, pool_path: Path | str, run: RunDir) -> Stage:
     return Stage(
         "train",
         STAGE_VERSION,
-        config=cfg.model_dump(mode="json"),
+        config=cfg.model_dump(mode="json", exclude=set(PERFORMANCE_KEYS)),
         inputs=inputs,
         models={"model": cfg.model},
         outputs=[run.weights_dir(cfg.method)],
