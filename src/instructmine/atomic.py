@@ -195,8 +195,10 @@ def glob_escape(name: str) -> str:
 @contextmanager
 def interrupts_deferred() -> Iterator[None]:
     """Hold Ctrl-C (SIGINT) back for the block: a few renames that must happen together
-    (a pool, its rejects, its manifest) are not cut in the middle. A Ctrl-C that arrived is
-    raised as ``KeyboardInterrupt`` when the block ends. Outside the main thread: no effect."""
+    (a pool, its rejects, its manifest) are not cut in the middle. The block is the command's
+    last step, so a Ctrl-C that arrived during it is not raised afterwards (the new outputs are
+    complete: saying "kept as it was" would be false); one line on stderr says so. A block
+    that fails raises its own error. Outside the main thread: no effect."""
     import signal
     import threading
 
@@ -210,7 +212,9 @@ def interrupts_deferred() -> Iterator[None]:
     finally:
         signal.signal(signal.SIGINT, previous)
     if caught:
-        raise KeyboardInterrupt
+        import sys
+
+        print("Ctrl-C arrived as the new outputs were moved in: they are complete", file=sys.stderr)
 
 
 def remove_stale(folder: Path | str) -> int:
