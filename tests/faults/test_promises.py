@@ -138,6 +138,7 @@ def test_a_corrupt_parquet_page_is_one_line(tmp_path, verb):
     else:
         assert r.returncode == 1, r.stderr
         assert "decompression" in line or "damaged" in line, line
+        assert "bad.parquet" in line, line  # names the file
 
 
 def test_a_dead_ray_address_fails_at_once_in_one_line(tmp_path):

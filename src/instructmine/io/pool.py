@@ -202,7 +202,7 @@ def pool_ids(path: Path | str) -> pa.Array:
     """A pool's ids in pool order, checked present and unique (ids key caches and joins)."""
     import pyarrow.compute as pc
 
-    ids = open_pool(path).read(columns=["id"]).column("id").combine_chunks()
+    ids = read_pool(path, ["id"]).column("id").combine_chunks()
     if ids.null_count:
         raise PoolError(f"{path}: {ids.null_count} records have no id; re-ingest the pool")
     counts = pc.value_counts(ids)

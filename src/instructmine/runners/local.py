@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from instructmine.indicators.base import Indicator, check_scores, examples_from_batch
 from instructmine.indicators.state import RunState
-from instructmine.io.pool import open_pool, pool_ids
+from instructmine.io.pool import iter_pool, pool_ids
 from instructmine.runners.parts import PartStore
 from instructmine.storage import Location, as_ref, open_output
 
@@ -78,7 +78,6 @@ def run_local(
     pool, out_dir = as_ref(pool), open_output(out_dir)
     plan = plan_run(pool, indicators, out_dir)
     ids, stores, done, todo = plan.ids, plan.stores, plan.done, plan.todo
-    pf = open_pool(pool)
     state = RunState()
     pending = plan.pending()
     with _torch_threads(threads), _progress(progress) as bar:
@@ -89,7 +88,7 @@ def run_local(
             for ind in indicators
         }
         if pending:
-            for batch in pf.iter_batches(batch_size=window, columns=["id", "messages"]):
+            for batch in iter_pool(pool, batch_size=window, columns=["id", "messages"]):
                 for ind in pending:
 
                     def advance(k: int, name: str = ind.name) -> None:
