@@ -32,6 +32,10 @@ def _files(folder):
     (folder / "huge_field.csv").write_text(
         "instruction,input,output\n" + f"a,,{'y' * 3_000_000}\n" + "b,,c\n"
     )
+    third = "w" * 700_000  # every field under the 1 MB limit, the row above it
+    (folder / "huge_row.csv").write_text(
+        "instruction,input,output\n" + f"{third},{third},{third}\n" + "b,,c\n"
+    )
     table = pa.table(
         {
             "instruction": ["Add.", "Add."],
@@ -70,4 +74,5 @@ print(json.dumps({{"summary": s.to_dict(), "peak": peak}}))
     assert "1 MB limit" in reasons["huge_string.json"]
     assert "1 MB limit" in reasons["many_keys.json"]
     assert "1 MB limit" in reasons["huge_row.parquet"]
+    assert "1 MB limit" in reasons["huge_row.csv"]
     assert out["peak"] < 1 << 30, out["peak"]  # well under the cap: nothing held whole
