@@ -276,21 +276,14 @@ def _iter_csv(path: Path, compressed: bool, max_bytes: int) -> Iterator[Item]:
                 return
             if row is None:
                 return
-            yield Location(name, line=reader.line_num), _csv_row(row, reader.fieldnames, max_bytes)
+            yield Location(name, line=reader.line_num), _csv_row(row, reader.fieldnames)
 
 
-def _csv_row(row: dict, header: Sequence[str] | None, limit: int) -> dict | RecordError:
-    """The row, or why it is bad (a field count off the header's, a row above ``limit``
-    characters though each field is under it, bytes that are not UTF-8)."""
+def _csv_row(row: dict, header: Sequence[str] | None) -> dict | RecordError:
+    """The row, or why it is bad (a field count off the header's, bytes that are not UTF-8)."""
     if None in row:
         n = len(header or [])
         return RecordError(f"row has {n + len(row[None])} fields, the header has {n}")
-    size = sum(len(v) for v in row.values() if v is not None)
-    if size > limit:
-        return RecordError(
-            f"this row is above the {limit / 1e6:g} MB limit ({size / 1e6:.1f} MB; raise "
-            "--max-record-mb to accept it)"
-        )
     bad = next((k for k, v in row.items() if v is not None and _has_surrogate(v)), None)
     if bad is not None:
         return RecordError(f"field '{bad}' is not valid UTF-8")
