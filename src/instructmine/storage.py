@@ -153,7 +153,9 @@ class Location:
         except FileNotFoundError:
             raise
         except OSError as err:
-            raise StorageError(f"{self.uri}: {err}{_hint(self.uri, str(err))}") from None
+            # the fix before the store's own words: a one-line error is cut at 300 characters
+            detail = " ".join(str(err).split())
+            raise StorageError(f"{self.uri}{_hint(self.uri, str(err))} ({detail})") from None
 
 
 def _hint(uri: str, message: str) -> str:

@@ -93,7 +93,9 @@ def test_grid_run_resume_and_optimise(tmp_path, pools):
     summ = cli("mix", "summary", config)
     assert summ.returncode == 0, summ.stderr
     report = (tmp_path / "out" / "results.summary.md").read_text()
-    assert report.strip() == summ.stdout.split("\nsummary: ")[0].strip()
+    body, mark = report.strip().rsplit("\n\n", 1)  # the report, then whose file it is
+    assert body == summ.stdout.split("\nsummary: ")[0].strip()
+    assert mark == "<!-- written by instructmine mix summary -->"
     assert "Produced by: model the unit's model; A = alpaca" in report  # which model, which data
     assert "| code helps alignment | chat | AC − A |" in report
     assert "(1) |" in report and "one seed" in report  # one seed: no error bar, said so
