@@ -20,6 +20,46 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from instructmine.prompting import IGNORE_INDEX
+
+
+def decoder_parts(model: Any) -> tuple[Any, Any] | None:
+    """Return (decoder body, LM head) of a causal LM (PEFT-wrapped or not), or None if unknown."""
+    core = model.get_base_model() if hasattr(model, "get_base_model") else model
+    body = getattr(core, getattr(core, "base_model_prefix", ""), None)
+    head = core.get_output_embeddings() if hasattr(core, "get_output_embeddings") else None
+    if body is None or head is None or body is core:
+        return None
+    return body, head
+
+
+def labelled_logits(
+    model: Any, input_ids: Any, attention_mask: Any, labels: Any, **body_kwargs: Any
+) -> tuple:
+    """Logits at the positions that predict a labelled token.
+
+    Returns ``(logits [N, V], targets [N], rows [N])``, where ``rows`` is the batch row of each
+    position. Works with and without gradients, so the trainer uses it for its loss too.
+    ``body_kwargs`` (e.g. ``position_ids`` of padding-free batches) go to the forward pass.
+    """
+    import torch
+
+    targets_all = labels[:, 1:]
+    keep = targets_all != IGNORE_INDEX
+    parts = decoder_parts(model)
+    if parts is None:  # unknown architecture: full logits, then select
+        out = model(input_ids=input_ids, attention_mask=attention_mask, **body_kwargs)
+        selected = out.logits[:, :-1][keep]
+    else:
+        body, head = parts
+        hidden = body(
+            input_ids=input_ids, attention_mask=attention_mask, **body_kwargs
+        ).last_hidden_state
+        selected = head(hidden[:, :-1][keep])
+    rows = torch.nonzero(keep, as_tuple=True)[0]
+    return selected.float(), targets_all[keep], rows
+
+
 #: Positions per chunk: 512 × 49,152 fp32 logits ≈ 100 MB, large enough for an efficient matmul.
 DEFAULT_CHUNK = 512
 
@@ -144,9 +184,6 @@ def labelled_hidden(
     """
     import torch
 
-    from instructmine.nll import decoder_parts
-    from instructmine.prompting import IGNORE_INDEX
-
     parts = decoder_parts(model)
     if parts is None:
         raise TypeError(
@@ -171,13 +208,11 @@ def labelled_nll(
 ) -> tuple[Any, Any, Any]:
     """Per-position NLL at the positions that predict a labelled token (no gradient).
 
-    Returns ``(nll [N], targets [N], rows [N])`` like :func:`instructmine.nll.labelled_logits`
+    Returns ``(nll [N], targets [N], rows [N])`` like :func:`instructmine.chunked_ce.labelled_logits`
     returns logits, with the head applied ``chunk`` positions at a time. A model without a
     separable head falls back to its full logits.
     """
     import torch.nn.functional as F
-
-    from instructmine.nll import decoder_parts, labelled_logits
 
     if chunk <= 0 or decoder_parts(model) is None:
         logits, targets, rows = labelled_logits(

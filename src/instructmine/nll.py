@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from instructmine.chunked_ce import labelled_nll
 from instructmine.prompting import IGNORE_INDEX, Encoded, Template, encode
 from instructmine.schema import Message
 
@@ -29,43 +30,6 @@ class TokenNLL:
     def mean(self) -> float:
         """Mean NLL per labelled token (``nan`` when nothing was labelled)."""
         return self.sum_nll / self.n_tokens if self.n_tokens else math.nan
-
-
-def decoder_parts(model: Any) -> tuple[Any, Any] | None:
-    """Return (decoder body, LM head) of a causal LM (PEFT-wrapped or not), or None if unknown."""
-    core = model.get_base_model() if hasattr(model, "get_base_model") else model
-    body = getattr(core, getattr(core, "base_model_prefix", ""), None)
-    head = core.get_output_embeddings() if hasattr(core, "get_output_embeddings") else None
-    if body is None or head is None or body is core:
-        return None
-    return body, head
-
-
-def labelled_logits(
-    model: Any, input_ids: Any, attention_mask: Any, labels: Any, **body_kwargs: Any
-) -> tuple:
-    """Logits at the positions that predict a labelled token.
-
-    Returns ``(logits [N, V], targets [N], rows [N])``, where ``rows`` is the batch row of each
-    position. Works with and without gradients, so the trainer uses it for its loss too.
-    ``body_kwargs`` (e.g. ``position_ids`` of padding-free batches) go to the forward pass.
-    """
-    import torch
-
-    targets_all = labels[:, 1:]
-    keep = targets_all != IGNORE_INDEX
-    parts = decoder_parts(model)
-    if parts is None:  # unknown architecture: full logits, then select
-        out = model(input_ids=input_ids, attention_mask=attention_mask, **body_kwargs)
-        selected = out.logits[:, :-1][keep]
-    else:
-        body, head = parts
-        hidden = body(
-            input_ids=input_ids, attention_mask=attention_mask, **body_kwargs
-        ).last_hidden_state
-        selected = head(hidden[:, :-1][keep])
-    rows = torch.nonzero(keep, as_tuple=True)[0]
-    return selected.float(), targets_all[keep], rows
 
 
 def _left_truncate(enc: Encoded, max_length: int | None) -> Encoded:
@@ -147,32 +111,12 @@ def _batch_nll(model: Any, ids: Any, lab: Any, extra: dict[str, Any]) -> tuple[A
     """Summed NLL (float64) and labelled-token count of each row of one padded batch.
 
     The LM head and the cross-entropy run over at most ``HEAD_CHUNK`` labelled positions at a
-    time, so a large token-budget batch never holds all its response logits at once.
+    time (:func:`instructmine.chunked_ce.labelled_nll`), so a large token-budget batch never
+    holds all its response logits at once.
     """
     import torch
-    import torch.nn.functional as F
 
-    targets_all = lab[:, 1:]
-    keep = targets_all != IGNORE_INDEX
-    rows = torch.nonzero(keep, as_tuple=True)[0]
-    targets = targets_all[keep]
-    parts = decoder_parts(model)
-    if parts is None:  # unknown architecture: full logits at once
-        logits, targets, rows = labelled_logits(model, ids, None, lab, **extra)
-        nll = F.cross_entropy(logits, targets, reduction="none")
-    else:
-        body, head = parts
-        hidden = body(input_ids=ids, **extra).last_hidden_state[:, :-1][keep]
-        nll = torch.cat(
-            [
-                F.cross_entropy(
-                    head(hidden[s : s + HEAD_CHUNK]).float(),
-                    targets[s : s + HEAD_CHUNK],
-                    reduction="none",
-                )
-                for s in range(0, len(targets), HEAD_CHUNK)
-            ]
-        )
+    nll, _, rows = labelled_nll(model, ids, None, lab, chunk=HEAD_CHUNK, **extra)
     n = ids.shape[0]
     sums = torch.zeros(n, dtype=torch.float64).index_add_(0, rows, nll.double())
     return sums, torch.bincount(rows, minlength=n)

@@ -4,10 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from instructmine.chunked_ce import chunked_loss, chunked_nll, labelled_nll
+from instructmine.chunked_ce import chunked_loss, chunked_nll, labelled_logits, labelled_nll
 from instructmine.micro_batch import micro_batches
 from instructmine.models import load_for_eval
-from instructmine.nll import labelled_logits
 from instructmine.train.config import TrainConfig
 from instructmine.train.data import encode_conversations
 from instructmine.train.eval_loss import eval_loss

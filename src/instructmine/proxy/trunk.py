@@ -13,7 +13,7 @@ from typing import Any
 
 
 def _body_and_head(model: Any) -> tuple[Any, Any]:
-    from instructmine.nll import decoder_parts
+    from instructmine.chunked_ce import decoder_parts
 
     parts = decoder_parts(model)
     if parts is None or not hasattr(parts[0], "layers"):

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from instructmine.chunked_ce import decoder_parts, labelled_logits
 from instructmine.micro_batch import micro_batches
-from instructmine.nll import decoder_parts, labelled_logits
 from instructmine.prompting import IGNORE_INDEX
 
 # Batch keys the decoder body takes; the rest (labels, trl's varlen metadata) stay out.
@@ -43,7 +43,7 @@ def labelled_loss(
     The LM head sees only the hidden states that predict a labelled token. With ``chunk`` > 0
     it runs on that many positions at a time (:func:`instructmine.chunked_ce.chunked_loss`: the
     batch's logits never exist at once, forward or backward); ``chunk = 0`` is the full-logits
-    path (:func:`instructmine.nll.labelled_logits`). With ``num_items_in_batch`` (gradient
+    path (:func:`instructmine.chunked_ce.labelled_logits`). With ``num_items_in_batch`` (gradient
     accumulation, micro-batches) the summed NLL is divided by it instead, as transformers' own
     loss does.
     """
